@@ -1,0 +1,1 @@
+"""Docket: offline document extraction with a small language model on CPU."""

@@ -1,0 +1,47 @@
+"""All configuration in one place, read from the environment (prefix `DOCKET_`) or `.env`.
+
+A worker on another machine needs only `DOCKET_DATABASE_URL` and `DOCKET_BROKER_URL`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOCKET_", env_file=".env", extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/docket"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+
+    model: Literal["gemma-3-270m", "smollm2-135m"] = "gemma-3-270m"
+    model_cache_dir: Path = Field(default=Path.home() / ".cache" / "docket" / "models")
+    model_threads: int = Field(default=0, description="torch threads; 0 = all cores")
+    max_new_tokens: int = 384
+    max_prompt_chars: int = 6000
+
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_files_per_batch: int = 1000
+    max_pages: int = 200
+    max_image_pixels: int = 60_000_000
+    ocr_dpi: int = 200
+
+    docling_artifacts_path: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DOCLING_ARTIFACTS_PATH", "DOCKET_DOCLING_ARTIFACTS_PATH"),
+        description="docling's layout models; when set, PDFs go through docling's full pipeline",
+    )
+
+    task_max_retries: int = 5
+    task_soft_time_limit_s: int = 600
+    task_time_limit_s: int = 660
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
