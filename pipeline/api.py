@@ -1,0 +1,135 @@
+"""The REST API: upload documents, follow their status, read their records.
+
+Run with `docket api` (uvicorn). OpenAPI at /docs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Form, HTTPException, UploadFile
+from pydantic import BaseModel
+
+from pipeline import doctypes
+from pipeline.convert import SUPPORTED_MIME_TYPES
+from pipeline.errors import DocumentError
+from pipeline.ingest import Upload, check_upload, store_uploads
+from pipeline.queue import enqueue
+from pipeline.settings import get_settings
+from pipeline.storage import documents, records
+from pipeline.storage.db import connect
+
+app = FastAPI(
+    title="Docket",
+    version="0.1.0",
+    description="Offline document extraction: receipts and contracts → validated records.",
+)
+
+
+class UploadedDocument(BaseModel):
+    id: uuid.UUID
+    filename: str
+    duplicate: bool  # the same bytes were uploaded before: no new job
+
+
+class UploadResponse(BaseModel):
+    batch_id: uuid.UUID
+    documents: list[UploadedDocument]
+
+
+class DocumentView(BaseModel):
+    id: uuid.UUID
+    filename: str
+    status: str
+    error: str | None
+    document_type: str | None
+    mime_type: str | None
+    pages: int | None
+    record: dict[str, Any] | None
+    valid: bool | None
+    violations: list[dict[str, Any]]
+    timings_ms: dict[str, float] | None
+    model: str | None
+
+
+class BatchView(BaseModel):
+    id: uuid.UUID
+    counts: dict[str, int]
+    total: int
+    finished: bool
+    documents: list[dict[str, Any]]
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    with connect() as conn:
+        conn.execute("SELECT 1")
+    return {"status": "ok"}
+
+
+@app.post("/v1/documents", status_code=202, response_model=UploadResponse)
+async def upload_documents(
+    files: Annotated[list[UploadFile], File(description="one or more documents")],
+    document_type: Annotated[
+        str | None, Form(description=f"type hint: {', '.join(doctypes.REGISTRY)}")
+    ] = None,
+) -> UploadResponse:
+    settings = get_settings()
+    if document_type is not None and document_type not in doctypes.REGISTRY:
+        raise HTTPException(422, f"Unknown document_type '{document_type}'; use one of: "
+                            f"{', '.join(doctypes.REGISTRY)}")
+    if len(files) > settings.max_files_per_batch:
+        raise HTTPException(413, f"At most {settings.max_files_per_batch} files per request.")
+    uploads: list[Upload] = []
+    for file in files:
+        data = await file.read(settings.max_upload_bytes + 1)
+        name = file.filename or "upload"
+        if len(data) > settings.max_upload_bytes:
+            raise HTTPException(413, f"'{name}' is over the {settings.max_upload_bytes} byte "
+                                "limit (DOCKET_MAX_UPLOAD_BYTES).")
+        upload = Upload(name, data)
+        problem = check_upload(upload)
+        if problem:
+            supported = ", ".join(sorted(SUPPORTED_MIME_TYPES))
+            raise HTTPException(415, f"'{name}': {problem} Supported: {supported}.")
+        uploads.append(upload)
+    try:
+        with connect() as conn:
+            result = store_uploads(conn, uploads, settings, "api", document_type)
+    except DocumentError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    enqueue(result.to_process)
+    return UploadResponse(
+        batch_id=result.batch_id,
+        documents=[UploadedDocument(id=s.document_id, filename=s.filename,
+                                    duplicate=s.duplicate) for s in result.stored],
+    )
+
+
+@app.get("/v1/documents/{document_id}", response_model=DocumentView)
+def get_document(document_id: uuid.UUID) -> DocumentView:
+    with connect() as conn:
+        doc = documents.get_document(conn, document_id)
+        if doc is None:
+            raise HTTPException(404, f"No document {document_id}.")
+        run = records.latest_run(conn, document_id)
+    return DocumentView(
+        id=doc["id"], filename=doc["filename"], status=doc["status"], error=doc["error"],
+        document_type=doc["document_type"], mime_type=doc["mime_type"], pages=doc["pages"],
+        record=run["record"] if run else None, valid=run["valid"] if run else None,
+        violations=run["violations"] if run else [],
+        timings_ms=run["timings_ms"] if run else None, model=run["model"] if run else None,
+    )
+
+
+@app.get("/v1/batches/{batch_id}", response_model=BatchView)
+def get_batch(batch_id: uuid.UUID) -> BatchView:
+    with connect() as conn:
+        counts = documents.batch_counts(conn, batch_id)
+        if counts is None:
+            raise HTTPException(404, f"No batch {batch_id}.")
+        docs = documents.batch_documents(conn, batch_id)
+    total = sum(counts.values())
+    finished = counts["queued"] == 0 and counts["processing"] == 0
+    return BatchView(id=batch_id, counts=counts, total=total, finished=finished, documents=docs)

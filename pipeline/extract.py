@@ -1,0 +1,81 @@
+"""Extraction: a converted document and its type → draft JSON → validated record + rule checks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import json_repair
+from pydantic import BaseModel, ValidationError
+
+from pipeline.doctypes import DocType
+from pipeline.document import Document
+from pipeline.settings import Settings
+from pipeline.slm.runtime import Generation, Runtime
+from schemas.common import RuleViolation
+
+
+@dataclass
+class Extraction:
+    document_type: str
+    record: BaseModel | None
+    violations: list[RuleViolation]
+    generation: Generation
+    draft: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.record is not None and not self.violations
+
+
+def build_prompt(doctype: DocType, text: str) -> str:
+    """Instruction, one worked example, then the document: a base model follows the format."""
+    label = doctype.name.capitalize()
+    parts = [doctype.instruction, ""]
+    if doctype.example is not None:
+        example_text, example_json = doctype.example
+        parts += [f"{label}:", example_text, "", "JSON: " + json.dumps(example_json), ""]
+    parts += [f"{label}:", text, "", "JSON: "]
+    return "\n".join(parts)
+
+
+def extract(
+    document: Document, doctype: DocType, runtime: Runtime, settings: Settings
+) -> Extraction:
+    text = document.text(max_chars=settings.max_prompt_chars)
+    generation = runtime.generate_json(
+        build_prompt(doctype, text), doctype.json_schema(), settings.max_new_tokens
+    )
+    violations: list[RuleViolation] = []
+    if generation.finished:
+        raw: Any = json.loads(generation.text)
+    else:
+        # The token budget ran out mid-JSON: keep what was complete and say so.
+        raw = json_repair.loads(generation.text) or {}
+        violations.append(RuleViolation(
+            rule="output_truncated",
+            message=f"The model's answer was cut at {generation.output_tokens} tokens; "
+            "fields after the cut are missing.",
+        ))
+    draft_fields = doctype.draft_model.model_fields
+    if isinstance(raw, dict):
+        raw = {name: raw.get(name, [] if _is_list(info.annotation) else None)
+               for name, info in draft_fields.items()}
+    try:
+        draft = doctype.draft_model.model_validate(raw)
+    except ValidationError as exc:
+        violations.append(RuleViolation(
+            rule="output_invalid",
+            message=f"The model's answer does not fit the {doctype.name} schema: "
+            f"{exc.errors()[0]['msg']}",
+        ))
+        return Extraction(doctype.name, None, violations, generation, raw if isinstance(raw, dict) else None)
+    record = doctype.to_record(draft)
+    violations += doctype.check_rules(record, None)
+    return Extraction(doctype.name, record, violations, generation, draft.model_dump())
+
+
+def _is_list(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) is list or "list[" in str(annotation)

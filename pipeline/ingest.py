@@ -1,0 +1,138 @@
+"""Uploads: files, folders and zip archives → one batch of stored, queued documents.
+
+Every file becomes a document with its bytes in Postgres, even one that is refused (too
+large, unsupported type): it ends `failed` with the reason, so nothing handed over is lost.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from psycopg import Connection
+
+from pipeline import doctypes
+from pipeline.convert import sniff_mime
+from pipeline.errors import DocumentError
+from pipeline.settings import Settings
+from pipeline.storage import documents
+
+
+@dataclass
+class Upload:
+    filename: str
+    data: bytes
+    problem: str | None = None  # set when the file is refused before processing
+
+
+@dataclass
+class BatchResult:
+    batch_id: uuid.UUID
+    stored: list[documents.Stored] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (filename, reason)
+    to_process: list[uuid.UUID] = field(default_factory=list)  # new documents for a worker
+
+
+def iter_uploads(paths: list[Path], settings: Settings) -> Iterator[Upload]:
+    """Files in the given paths, recursing into folders and opening .zip archives."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if not child.name.startswith("."):
+                    yield from _from_file(child, settings, display=str(child))
+        elif path.is_file():
+            yield from _from_file(path, settings, display=str(path))
+        else:
+            raise FileNotFoundError(f"No such file or folder: {path}")
+
+
+def _from_file(path: Path, settings: Settings, display: str) -> Iterator[Upload]:
+    size = path.stat().st_size
+    if path.suffix.lower() == ".zip":
+        yield from _from_zip(path, settings)
+        return
+    if size > settings.max_upload_bytes:
+        yield Upload(display, path.read_bytes(), _too_large(size, settings))
+        return
+    yield Upload(display, path.read_bytes())
+
+
+def _from_zip(path: Path, settings: Settings) -> Iterator[Upload]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        yield Upload(str(path), path.read_bytes(), "The zip archive is corrupt and cannot be "
+                     "opened; re-create it and upload again.")
+        return
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir() or Path(info.filename).name.startswith("."):
+                continue
+            # Names are only labels: nothing is written to disk, so '../' cannot escape.
+            name = f"{path}!{info.filename}"
+            if info.file_size > settings.max_upload_bytes:
+                yield Upload(name, b"", _too_large(info.file_size, settings))
+                continue
+            with archive.open(info) as member:
+                data = member.read(settings.max_upload_bytes + 1)  # bounded: no zip bombs
+            if len(data) > settings.max_upload_bytes:
+                yield Upload(name, b"", _too_large(len(data), settings))
+                continue
+            yield Upload(name, data)
+
+
+def _too_large(size: int, settings: Settings) -> str:
+    return (f"The file is {size / 1e6:.1f} MB, over the {settings.max_upload_bytes / 1e6:.0f} MB "
+            "limit (DOCKET_MAX_UPLOAD_BYTES); split it or raise the limit.")
+
+
+def check_upload(upload: Upload) -> str | None:
+    """Why this upload cannot be processed, or None. Cheap checks only (no conversion)."""
+    if upload.problem:
+        return upload.problem
+    try:
+        sniff_mime(upload.data, upload.filename)
+    except DocumentError as exc:
+        return str(exc)
+    return None
+
+
+def store_uploads(
+    conn: Connection[Any],
+    uploads: list[Upload] | Iterator[Upload],
+    settings: Settings,
+    source: str,
+    type_hint: str | None = None,
+    progress: Callable[[Upload], None] | None = None,
+) -> BatchResult:
+    if type_hint is not None:
+        doctypes.get(type_hint)
+    result = BatchResult(documents.create_batch(conn, source))
+    for count, upload in enumerate(uploads, start=1):
+        if count > settings.max_files_per_batch:
+            raise DocumentError(
+                f"A batch holds at most {settings.max_files_per_batch} files "
+                "(DOCKET_MAX_FILES_PER_BATCH); split the upload."
+            )
+        problem = check_upload(upload)
+        if problem:
+            stored = documents.add_failed_upload(
+                conn, result.batch_id, upload.filename, upload.data, problem
+            )
+            result.refused.append((upload.filename, problem))
+        else:
+            stored = documents.add_document(
+                conn, result.batch_id, upload.filename, upload.data, type_hint,
+                sniff_mime(upload.data, upload.filename),
+            )
+            if not stored.duplicate:
+                result.to_process.append(stored.document_id)
+        result.stored.append(stored)
+        if progress:
+            progress(upload)
+    return result

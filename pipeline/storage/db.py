@@ -1,0 +1,51 @@
+"""Connections and migrations. Plain psycopg 3; SQLAlchemy only because Alembic needs it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg.rows import dict_row
+
+from pipeline.settings import get_settings
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def sqlalchemy_url(database_url: str | None = None) -> str:
+    url = database_url or get_settings().database_url
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@contextmanager
+def connect(database_url: str | None = None) -> Iterator[psycopg.Connection[dict]]:
+    """A connection whose `with conn.transaction()` blocks commit or roll back as a unit."""
+    url = database_url or get_settings().database_url
+    with psycopg.connect(url, row_factory=dict_row, autocommit=True) as conn:  # type: ignore[arg-type]
+        yield conn
+
+
+def migrate(database_url: str | None = None, revision: str = "head") -> None:
+    """Bring the database schema to `revision` with Alembic."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url))
+    command.upgrade(config, revision)
+
+
+def create_database_if_missing(database_url: str) -> None:
+    """Create the database named in the URL (first run on a fresh Postgres)."""
+    info = psycopg.conninfo.conninfo_to_dict(database_url)
+    name = info.get("dbname")
+    if not name:
+        return
+    admin = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))

@@ -1,0 +1,157 @@
+"""Batches, original bytes and document status: the durable to-do list of the pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import Connection
+from psycopg.types.json import Jsonb
+
+STATUSES = ("queued", "processing", "done", "needs_review", "failed")
+TERMINAL = ("done", "needs_review", "failed")
+
+
+@dataclass
+class Stored:
+    document_id: uuid.UUID
+    filename: str
+    duplicate: bool  # the same bytes were already a document
+
+
+def create_batch(conn: Connection[Any], source: str) -> uuid.UUID:
+    batch_id = uuid.uuid4()
+    conn.execute("INSERT INTO batches (id, source) VALUES (%s, %s)", (batch_id, source))
+    return batch_id
+
+
+def add_document(
+    conn: Connection[Any],
+    batch_id: uuid.UUID,
+    filename: str,
+    data: bytes,
+    type_hint: str | None = None,
+    mime_type: str | None = None,
+) -> Stored:
+    """Store the bytes and a `queued` document, or find the document these bytes already are."""
+    sha = hashlib.sha256(data).hexdigest()
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO blobs (sha256, size, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            (sha, len(data), data),
+        )
+        row = conn.execute(
+            """INSERT INTO documents (id, sha256, filename, mime_type, size, type_hint)
+               VALUES (%s, %s, %s, %s, %s, %s)
+               ON CONFLICT (sha256) DO NOTHING RETURNING id""",
+            (uuid.uuid4(), sha, filename, mime_type, len(data), type_hint),
+        ).fetchone()
+        duplicate = row is None
+        if duplicate:
+            row = conn.execute("SELECT id FROM documents WHERE sha256 = %s", (sha,)).fetchone()
+        assert row is not None
+        conn.execute(
+            """INSERT INTO batch_documents (batch_id, document_id, filename) VALUES (%s, %s, %s)
+               ON CONFLICT DO NOTHING""",
+            (batch_id, row["id"], filename),
+        )
+    return Stored(row["id"], filename, duplicate)
+
+
+def add_failed_upload(
+    conn: Connection[Any], batch_id: uuid.UUID, filename: str, data: bytes, reason: str
+) -> Stored:
+    """An upload refused before processing (e.g. unsupported type) still keeps its bytes."""
+    stored = add_document(conn, batch_id, filename, data)
+    if not stored.duplicate:
+        set_status(conn, stored.document_id, "failed", error=reason)
+    return stored
+
+
+def claim(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] | None:
+    """Mark a document `processing` unless it already reached a terminal state.
+
+    Returns the document with its bytes, or None when there is nothing to do (a redelivered
+    task for a finished document): this is what makes processing idempotent.
+    """
+    row = conn.execute(
+        """UPDATE documents SET status = 'processing', attempts = attempts + 1, updated_at = now()
+           WHERE id = %s AND status IN ('queued', 'processing')
+           RETURNING id, sha256, filename, type_hint, attempts""",
+        (document_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    blob = conn.execute("SELECT data FROM blobs WHERE sha256 = %s", (row["sha256"],)).fetchone()
+    assert blob is not None
+    return {**row, "data": bytes(blob["data"])}
+
+
+def set_status(
+    conn: Connection[Any], document_id: uuid.UUID, status: str, error: str | None = None
+) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status}")
+    conn.execute(
+        "UPDATE documents SET status = %s, error = %s, updated_at = now() WHERE id = %s",
+        (status, error, document_id),
+    )
+
+
+def requeue(conn: Connection[Any], document_id: uuid.UUID) -> None:
+    """Make a finished document processable again (its record is replaced, not duplicated)."""
+    conn.execute(
+        "UPDATE documents SET status = 'queued', error = NULL, updated_at = now() WHERE id = %s",
+        (document_id,),
+    )
+
+
+def save_conversion(
+    conn: Connection[Any], document_id: uuid.UUID, mime_type: str, content: Any, pages: int,
+    converter: str,
+) -> None:
+    conn.execute(
+        """UPDATE documents SET mime_type = %s, content = %s, pages = %s, converter = %s
+           WHERE id = %s""",
+        (mime_type, Jsonb(content), pages, converter, document_id),
+    )
+
+
+def pending(conn: Connection[Any]) -> list[uuid.UUID]:
+    """Documents not yet in a terminal state: what the database says is still to do."""
+    rows = conn.execute(
+        "SELECT id FROM documents WHERE status IN ('queued', 'processing') ORDER BY created_at"
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
+def get_document(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] | None:
+    return conn.execute(
+        """SELECT id, filename, mime_type, size, sha256, type_hint, document_type, status, error,
+                  attempts, pages, converter, created_at, updated_at
+           FROM documents WHERE id = %s""",
+        (document_id,),
+    ).fetchone()
+
+
+def batch_counts(conn: Connection[Any], batch_id: uuid.UUID) -> dict[str, int] | None:
+    if conn.execute("SELECT 1 FROM batches WHERE id = %s", (batch_id,)).fetchone() is None:
+        return None
+    rows = conn.execute(
+        """SELECT d.status, count(*) AS n FROM batch_documents b
+           JOIN documents d ON d.id = b.document_id WHERE b.batch_id = %s GROUP BY d.status""",
+        (batch_id,),
+    ).fetchall()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def batch_documents(conn: Connection[Any], batch_id: uuid.UUID) -> list[dict[str, Any]]:
+    return conn.execute(
+        """SELECT d.id, b.filename, d.status, d.error, d.document_type FROM batch_documents b
+           JOIN documents d ON d.id = b.document_id WHERE b.batch_id = %s ORDER BY b.filename""",
+        (batch_id,),
+    ).fetchall()

@@ -1,0 +1,79 @@
+"""Extraction runs and typed record rows, written in one transaction per document.
+
+Tables come from the type registry: a record's scalar fields go to `doctype.table` (columns
+named as the fields), each list field in `doctype.child_tables` to its child table with a
+`position`. Writing deletes the document's previous row first, so re-running a document
+replaces its record and never duplicates it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from psycopg import Connection, sql
+from psycopg.types.json import Jsonb
+
+from pipeline.doctypes import DocType
+
+
+def save_run(
+    conn: Connection[Any],
+    document_id: uuid.UUID,
+    doctype: DocType,
+    run: dict[str, Any],
+    record: dict[str, Any] | None,
+) -> int:
+    """Insert the extraction run and replace the typed rows; returns the run id."""
+    row = conn.execute(
+        """INSERT INTO extraction_runs (document_id, model, model_sha256, adapter, document_type,
+               classifier, classifier_confidence, timings_ms, prompt_tokens, output_tokens,
+               tokens_per_s, mean_token_prob, finished, raw_output, record, valid, violations)
+           VALUES (%(document_id)s, %(model)s, %(model_sha256)s, %(adapter)s, %(document_type)s,
+               %(classifier)s, %(classifier_confidence)s, %(timings_ms)s, %(prompt_tokens)s,
+               %(output_tokens)s, %(tokens_per_s)s, %(mean_token_prob)s, %(finished)s,
+               %(raw_output)s, %(record)s, %(valid)s, %(violations)s)
+           RETURNING id""",
+        {
+            **run,
+            "document_id": document_id,
+            "document_type": doctype.name,
+            "timings_ms": Jsonb(run["timings_ms"]),
+            "record": Jsonb(record) if record is not None else None,
+            "violations": Jsonb(run["violations"]),
+        },
+    ).fetchone()
+    assert row is not None
+    run_id: int = row["id"]
+    conn.execute(
+        sql.SQL("DELETE FROM {} WHERE document_id = %s").format(sql.Identifier(doctype.table)),
+        (document_id,),
+    )
+    if record is not None:
+        _insert(conn, doctype.table, {
+            "document_id": document_id, "run_id": run_id,
+            **{k: v for k, v in record.items() if k not in doctype.child_tables},
+        })
+        for field, table in doctype.child_tables.items():
+            for position, item in enumerate(record.get(field) or []):
+                _insert(conn, table, {"document_id": document_id, "position": position, **item})
+    return run_id
+
+
+def _insert(conn: Connection[Any], table: str, values: dict[str, Any]) -> None:
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, values)),
+        sql.SQL(", ").join(sql.Placeholder() * len(values)),
+    )
+    conn.execute(query, list(values.values()))
+
+
+def latest_run(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] | None:
+    return conn.execute(
+        """SELECT id, created_at, model, adapter, document_type, timings_ms, prompt_tokens,
+                  output_tokens, tokens_per_s, mean_token_prob, finished, record, valid,
+                  violations
+           FROM extraction_runs WHERE document_id = %s ORDER BY id DESC LIMIT 1""",
+        (document_id,),
+    ).fetchone()

@@ -1,0 +1,94 @@
+"""Parsers and rule helpers shared by the record types: money, dates, currencies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+import pycountry
+from dateutil import parser as date_parser
+from pydantic import BaseModel, Field
+
+# Symbols and local abbreviations printed on documents → ISO 4217. "$" alone is ambiguous;
+# USD is the back-office default and the rule engine does not flag it.
+_CURRENCY_ALIASES = {
+    "$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
+    "RM": "MYR", "S$": "SGD", "A$": "AUD", "C$": "CAD", "HK$": "HKD", "FR": "CHF",
+}
+_MONEY_CLEAN = re.compile(r"[^\d.,\-]")
+
+
+class RuleViolation(BaseModel):
+    """A business rule a record breaks; `rule` is a stable name analysts can filter on."""
+
+    rule: str
+    message: str
+    fields: list[str] = Field(default_factory=list)
+
+
+def parse_money(text: str | float | int | None) -> Decimal | None:
+    """'RM 1,234.50' → Decimal('1234.50'); None when nothing numeric is there."""
+    if text is None:
+        return None
+    if isinstance(text, int | float):
+        return Decimal(str(text))
+    cleaned = _MONEY_CLEAN.sub("", text)
+    if not cleaned or not any(ch.isdigit() for ch in cleaned):
+        return None
+    # "1.234,50" (European) vs "1,234.50": the last separator is the decimal point.
+    if "," in cleaned and "." in cleaned:
+        if cleaned.rfind(",") > cleaned.rfind("."):
+            cleaned = cleaned.replace(".", "").replace(",", ".")
+        else:
+            cleaned = cleaned.replace(",", "")
+    elif "," in cleaned:
+        head, _, tail = cleaned.rpartition(",")
+        cleaned = f"{head.replace(',', '')}.{tail}" if len(tail) == 2 else cleaned.replace(",", "")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return None
+
+
+def parse_quantity(text: str | float | int | None) -> Decimal | None:
+    return parse_money(text)
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """A printed date in any common format → date; None if it is not a real date."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return None
+    try:
+        # Day first: receipts and contracts outside the US mostly print 25/12/2018.
+        return date_parser.parse(text, dayfirst=True, fuzzy=True).date()
+    except (ValueError, OverflowError):
+        return None
+
+
+def normalize_currency(text: str | None) -> str | None:
+    """'RM' → 'MYR', 'usd' → 'USD'; unknown text is returned upper-cased for the rule to flag."""
+    if not text:
+        return None
+    cleaned = text.strip().upper()
+    if cleaned in _CURRENCY_ALIASES:
+        return _CURRENCY_ALIASES[cleaned]
+    for symbol, code in _CURRENCY_ALIASES.items():
+        if cleaned == symbol.upper():
+            return code
+    return cleaned
+
+
+def is_known_currency(code: str) -> bool:
+    return pycountry.currencies.get(alpha_3=code) is not None
+
+
+def close_enough(a: Decimal, b: Decimal, tolerance: Decimal = Decimal("0.05")) -> bool:
+    """Equal within rounding: 5 cents, or 0.5% for large amounts."""
+    return abs(a - b) <= max(tolerance, abs(b) * Decimal("0.005"))
+
+
+def clean_text(text: str | None) -> str | None:
+    """Collapse white space; empty becomes None."""
+    text = " ".join(text.split()) if text else None
+    return text or None

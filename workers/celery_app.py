@@ -1,0 +1,42 @@
+"""The Celery app on Redis, configured so a killed worker loses nothing.
+
+`acks_late` + `reject_on_worker_lost`: a task is acknowledged only after it finished, so a
+worker killed mid-document leaves the message to be redelivered; the database status makes
+the redelivery idempotent. One prefetched task per process: documents are long.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from pipeline.settings import get_settings
+
+settings = get_settings()
+
+app = Celery("docket", broker=settings.broker_url, include=["workers.tasks"])
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_serializer="json",
+    accept_content=["json"],
+    task_soft_time_limit=settings.task_soft_time_limit_s,
+    task_time_limit=settings.task_time_limit_s,
+    broker_connection_retry_on_startup=True,
+    # Redelivery of an unacknowledged task after this long; longer than any document takes.
+    broker_transport_options={"visibility_timeout": settings.task_time_limit_s * 2},
+    worker_hijack_root_logger=False,
+)
+
+
+@worker_process_init.connect
+def _load_model(**_: object) -> None:
+    """Load the base model once per worker process, before the first document arrives."""
+    from pipeline.slm.runtime import get_runtime
+
+    logging.getLogger(__name__).info("loading model %s", settings.model)
+    get_runtime(settings)

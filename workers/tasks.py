@@ -1,0 +1,42 @@
+"""The one task: process a stored document. Transient errors retry with backoff."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from pipeline.errors import TransientError
+from pipeline.process import fail_unexpectedly, process_document
+from pipeline.queue import PROCESS_TASK
+from pipeline.slm.runtime import get_runtime
+from workers.celery_app import app, settings
+
+
+@app.task(
+    name=PROCESS_TASK,
+    bind=True,
+    autoretry_for=(TransientError, psycopg.OperationalError),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=settings.task_max_retries,
+)
+def process(self: Task, document_id: str) -> str | None:
+    doc_id = uuid.UUID(document_id)
+    try:
+        return process_document(doc_id, get_runtime(settings), settings)
+    except (TransientError, psycopg.OperationalError):
+        if self.request.retries >= settings.task_max_retries:
+            fail_unexpectedly(doc_id, settings, RuntimeError("gave up after retries"))
+        raise
+    except SoftTimeLimitExceeded:
+        fail_unexpectedly(doc_id, settings, TimeoutError(
+            f"took longer than {settings.task_soft_time_limit_s} s (DOCKET_TASK_SOFT_TIME_LIMIT_S)"
+        ))
+        return "failed"
+    except Exception as exc:  # a bug: the document must not stay 'processing' forever
+        fail_unexpectedly(doc_id, settings, exc)
+        raise
