@@ -44,7 +44,7 @@ def parse_money(text: str | float | int | None) -> Decimal | None:
             cleaned = cleaned.replace(",", "")
     elif "," in cleaned:
         head, _, tail = cleaned.rpartition(",")
-        cleaned = f"{head.replace(',', '')}.{tail}" if len(tail) == 2 else cleaned.replace(",", "")
+        cleaned = f"{head.replace(',', '')}.{tail}" if len(tail) in (1, 2) else cleaned.replace(",", "")
     try:
         return Decimal(cleaned)
     except InvalidOperation:

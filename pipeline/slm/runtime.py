@@ -79,10 +79,62 @@ class Runtime:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    def vocabulary_mask(self, texts: list[str]) -> torch.Tensor:
+        """Tokens that spell the given texts, word by word, with and without a leading space.
+
+        Passed to `generate_json` as `allowed`, it makes the model copy from the document
+        instead of inventing (or repeating an example): values are spelled with its tokens.
+        """
+        words = {w for text in texts for w in text.split()}
+        pieces = [*texts, *words, *(" " + w for w in words)]
+        mask = torch.zeros(self.model.config.vocab_size, dtype=torch.bool)
+        for ids in self.tokenizer(pieces, add_special_tokens=False)["input_ids"]:
+            mask[ids] = True
+        for special in (self.tokenizer.eos_token_id,):
+            if special is not None:
+                mask[special] = True
+        return mask
+
+    @torch.inference_mode()
+    def embed(self, text: str, max_tokens: int = 256) -> torch.Tensor:
+        """Mean of the last hidden layer over the text's first tokens: a document fingerprint.
+
+        The router's small linear head reads this, so routing reuses the loaded base model.
+        """
+        input_ids = self.tokenizer(
+            text, return_tensors="pt", truncation=True, max_length=max_tokens
+        )["input_ids"]
+        out = self.model.model(input_ids=input_ids)
+        return out.last_hidden_state[0].float().mean(dim=0)
+
+    @torch.inference_mode()
+    def label_logprobs(self, prompt: str, labels: list[str]) -> dict[str, float]:
+        """Log-probability of each label's first token right after `prompt` (one forward pass).
+
+        Labels must start with different tokens; a leading space is added as in running text.
+        """
+        first = [self.tokenizer(" " + label, add_special_tokens=False)["input_ids"][0]
+                 for label in labels]
+        if len(set(first)) != len(first):
+            raise ValueError(f"labels {labels} share a first token")
+        input_ids = self.tokenizer(prompt, return_tensors="pt")["input_ids"]
+        logits = self.model(input_ids=input_ids, logits_to_keep=1).logits[0, -1].float()
+        logprobs = torch.log_softmax(logits, dim=-1)
+        return {label: float(logprobs[tok]) for label, tok in zip(labels, first, strict=True)}
+
     @torch.inference_mode()
     def generate_json(
-        self, prompt: str, schema: dict[str, Any], max_new_tokens: int
+        self,
+        prompt: str,
+        schema: dict[str, Any],
+        max_new_tokens: int,
+        allowed: torch.Tensor | None = None,
     ) -> Generation:
+        """Greedy decoding that always parses against `schema`.
+
+        `allowed` (a vocabulary mask) is preferred inside string values only, and never imposed:
+        where the grammar needs a token outside it, the grammar wins, so the output still parses.
+        """
         xgr = self._xgr
         grammar = self._grammar(json.dumps(schema))  # key order is the output order
         matcher = xgr.GrammarMatcher(grammar)
@@ -94,7 +146,9 @@ class Runtime:
         prefill_s = time.perf_counter() - started
 
         ids: list[int] = []
+        texts: list[str] = []
         logprobs: list[float] = []
+        in_string = escaped = False
         past = out.past_key_values
         logits = out.logits[:, -1, :]
         finished = False
@@ -103,6 +157,10 @@ class Runtime:
             matcher.fill_next_token_bitmask(bitmask)
             logits = logits.float()
             xgr.apply_token_bitmask_inplace(logits, bitmask)
+            if allowed is not None and in_string:
+                preferred = logits.masked_fill(~allowed, float("-inf"))
+                if torch.isfinite(preferred).any():
+                    logits = preferred
             token = int(torch.argmax(logits, dim=-1))
             logprobs.append(float(torch.log_softmax(logits, dim=-1)[0, token]))
             if not matcher.accept_token(token):
@@ -112,6 +170,14 @@ class Runtime:
                 logprobs.pop()  # the stop token is not part of the output
                 break
             ids.append(token)
+            texts.append(self.tokenizer.decode([token]))
+            for char in texts[-1]:  # track whether the next token continues a JSON string
+                if escaped:
+                    escaped = False
+                elif char == "\\":
+                    escaped = in_string
+                elif char == '"':
+                    in_string = not in_string
             step = self.model(
                 input_ids=torch.tensor([[token]]), past_key_values=past, use_cache=True
             )
@@ -125,7 +191,7 @@ class Runtime:
             prefill_s=prefill_s,
             decode_s=decode_s,
             finished=finished,
-            token_texts=[self.tokenizer.decode([i]) for i in ids],
+            token_texts=texts,
             token_logprobs=logprobs,
         )
 

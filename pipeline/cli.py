@@ -1,0 +1,277 @@
+"""The `docket` command: ingest, run, extract, worker, api, and the operator's chores."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may come from a model hub at run time
+
+app = typer.Typer(help="Docket: offline document extraction on CPU.", no_args_is_help=True)
+model_app = typer.Typer(help="The base language model.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+console = Console()
+err = Console(stderr=True)
+
+TypeOption = Annotated[
+    str | None, typer.Option("--type", help="document type hint: receipt or contract")
+]
+Paths = Annotated[list[Path], typer.Argument(help="files, folders or .zip archives")]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=False,
+    )
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def migrate() -> None:
+    """Create the database if needed and apply all migrations."""
+    from pipeline.settings import get_settings
+    from pipeline.storage.db import create_database_if_missing
+    from pipeline.storage.db import migrate as run_migrations
+
+    url = get_settings().database_url
+    create_database_if_missing(url)
+    run_migrations(url)
+    err.print(f"[green]Database is up to date[/] ({url})")
+
+
+@model_app.command("prepare")
+def model_prepare(
+    model: Annotated[str | None, typer.Option(help="gemma-3-270m or smollm2-135m")] = None,
+) -> None:
+    """Convert the packaged GGUF weights to the cached form the runtime loads (once)."""
+    from pipeline.settings import get_settings
+    from pipeline.slm.models import prepare
+
+    settings = get_settings()
+    prepared = prepare(model or settings.model, settings.model_cache_dir)
+    err.print(f"[green]{prepared.name}[/] ready at {prepared.path}")
+
+
+def _collect(paths: list[Path]) -> list[Any]:
+    from pipeline.ingest import iter_uploads
+    from pipeline.settings import get_settings
+
+    try:
+        return list(iter_uploads(paths, get_settings()))
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+
+
+def _store(paths: list[Path], doc_type: str | None, source: str) -> Any:
+    from pipeline.ingest import store_uploads
+    from pipeline.settings import get_settings
+    from pipeline.storage.db import connect
+
+    uploads = _collect(paths)
+    with connect() as conn, _progress() as bar:
+        task = bar.add_task("Storing", total=len(uploads))
+        result = store_uploads(conn, uploads, get_settings(), source, doc_type,
+                               progress=lambda _: bar.advance(task))
+    for name, reason in result.refused:
+        err.print(f"[yellow]refused[/] {name}: {reason}")
+    return result
+
+
+@app.command()
+def ingest(
+    paths: Paths,
+    doc_type: TypeOption = None,
+) -> None:
+    """Store documents as one batch and queue them for the workers; prints the batch id."""
+    from pipeline.queue import enqueue
+
+    result = _store(paths, doc_type, "cli")
+    queued = enqueue(result.to_process)
+    duplicates = sum(s.duplicate for s in result.stored)
+    err.print(f"{queued} queued, {duplicates} already known, {len(result.refused)} refused. "
+              f"Follow it with: docket status {result.batch_id}")
+    typer.echo(result.batch_id)
+
+
+@app.command()
+def run(
+    paths: Paths,
+    doc_type: TypeOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Store and process documents in this process (no broker), then print their records."""
+    from pipeline.process import fail_unexpectedly, process_document
+    from pipeline.settings import get_settings
+    from pipeline.slm.runtime import get_runtime
+
+    _setup_logging(verbose)
+    settings = get_settings()
+    result = _store(paths, doc_type, "run")
+    with err.status(f"Loading {settings.model}…"):
+        runtime = get_runtime(settings)
+    with _progress() as bar:
+        task = bar.add_task("Extracting", total=len(result.to_process))
+        for document_id in result.to_process:
+            try:
+                process_document(document_id, runtime, settings)
+            except Exception as exc:  # a bug in one document must not stop the batch
+                fail_unexpectedly(document_id, settings, exc)
+                err.print_exception()
+            bar.advance(task)
+    _print_batch(result.batch_id)
+
+
+@app.command()
+def status(batch_id: uuid.UUID) -> None:
+    """Counts by status for a batch, and its documents' records."""
+    _print_batch(batch_id)
+
+
+def _print_batch(batch_id: uuid.UUID) -> None:
+    from pipeline.settings import get_settings
+    from pipeline.storage import documents
+    from pipeline.storage.db import connect
+
+    with connect() as conn:
+        counts = documents.batch_counts(conn, batch_id)
+        if counts is None:
+            err.print(f"[red]No batch {batch_id}[/]")
+            raise typer.Exit(1)
+        rows = conn.execute(
+            """SELECT b.filename, d.id, d.status, d.error, d.document_type, r.record
+               FROM batch_documents b JOIN documents d ON d.id = b.document_id
+               LEFT JOIN LATERAL (SELECT record FROM extraction_runs e WHERE e.document_id = d.id
+                                  ORDER BY e.id DESC LIMIT 1) r ON true
+               WHERE b.batch_id = %s ORDER BY b.filename""",
+            (batch_id,),
+        ).fetchall()
+    table = Table(title=f"Batch {batch_id}", show_lines=True)
+    for column in ("file", "type", "status", "extracted"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        summary = _summarize(row["record"]) if row["record"] else ""
+        if row["error"]:
+            summary = (summary + "\n" if summary else "") + f"[yellow]{row['error']}[/]"
+        table.add_row(Path(row["filename"]).name, row["document_type"] or "", row["status"],
+                      summary)
+    console.print(table)
+    console.print(" · ".join(f"{k}: {v}" for k, v in counts.items()))
+    url = get_settings().database_url
+    console.print(
+        f"Next: API  http://127.0.0.1:8000/v1/batches/{batch_id} (after `docket api`)\n"
+        f"      SQL  psql {url} -c 'SELECT merchant_name, date, total FROM receipts'"
+    )
+
+
+def _summarize(record: dict[str, Any]) -> str:
+    """The fields an analyst looks at first, one per line."""
+    keys = ("merchant_name", "date", "currency", "total", "title", "effective_date", "term",
+            "jurisdiction")
+    lines = [f"{k}: {record[k]}" for k in keys if record.get(k) not in (None, "", [])]
+    if record.get("items"):
+        lines.append(f"items: {len(record['items'])}")
+    if record.get("parties"):
+        lines.append("parties: " + "; ".join(p["name"] for p in record["parties"]))
+    return "\n".join(lines)
+
+
+@app.command()
+def extract(
+    files: Annotated[list[Path], typer.Argument(help="documents to extract")],
+    doc_type: TypeOption = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="one JSON object per line")] = False,
+) -> None:
+    """Extract records without the database: one JSON line per file (a stable contract)."""
+    from pipeline.process import run_stages
+    from pipeline.settings import get_settings
+    from pipeline.slm.runtime import get_runtime
+
+    settings = get_settings()
+    runtime = get_runtime(settings)
+    for path in files:
+        if not path.is_file():
+            err.print(f"[red]No such file: {path}[/]")
+            raise typer.Exit(2)
+        outcome = run_stages(path.read_bytes(), path.name, runtime, settings, doc_type)
+        line = {
+            "file": str(path),
+            "document_type": outcome.document_type,
+            "record": outcome.record_json(),
+            "valid": outcome.status == "done",
+            "errors": ([outcome.error] if outcome.status == "failed" and outcome.error else [])
+            + [f"{v['rule']}: {v['message']}" for v in outcome.violations_json()],
+            "timings_ms": outcome.timings_ms,
+        }
+        typer.echo(json.dumps(line, ensure_ascii=False) if jsonl
+                   else json.dumps(line, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="worker processes (each loads the model)")] = 1,
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Start a Celery worker that processes queued documents."""
+    from workers.celery_app import app as celery_app
+
+    celery_app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}",
+                            "--pool=prefork"])
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the REST API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    uvicorn.run("pipeline.api:app", host=host, port=port)
+
+
+@app.command()
+def requeue() -> None:
+    """Queue every document the database says is unfinished (after a broker outage)."""
+    from pipeline.queue import enqueue
+    from pipeline.storage import documents
+    from pipeline.storage.db import connect
+
+    with connect() as conn:
+        ids = documents.pending(conn)
+    err.print(f"{enqueue(ids)} documents queued again")
+
+
+@app.command()
+def reprocess(document_id: uuid.UUID) -> None:
+    """Run a document again; its record is replaced, not duplicated."""
+    from pipeline.queue import enqueue
+    from pipeline.storage import documents
+    from pipeline.storage.db import connect
+
+    with connect() as conn:
+        if documents.get_document(conn, document_id) is None:
+            err.print(f"[red]No document {document_id}[/]")
+            raise typer.Exit(1)
+        documents.requeue(conn, document_id)
+    enqueue([document_id])
+    err.print(f"{document_id} queued")
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,97 @@
+"""Word (.docx), HTML and Markdown through docling's declarative backends.
+
+These formats carry their text and structure explicitly, so docling's simple pipeline reads
+them without any model (needs python-docx, beautifulsoup4 and marko: docling-slim's
+format-docx, format-html and format-markdown extras). They have no fixed pages or
+coordinates, so everything lands on page 1 without boxes.
+
+HTML is parsed with every fetch switched off: an uploaded page must not make the worker
+request its images or stylesheets (from the internet or from the worker's own disk).
+Importing docling takes a couple of seconds, so it happens on first use, and the converter
+is built once per process.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import zipfile
+from typing import TYPE_CHECKING
+
+from pipeline.convert.flatten import to_pages
+from pipeline.convert.sniff import DOCX, HTML, MARKDOWN, describe
+from pipeline.document import Document
+from pipeline.errors import DocumentError
+
+if TYPE_CHECKING:
+    from docling.document_converter import DocumentConverter
+
+_SUFFIX = {DOCX: ".docx", HTML: ".html", MARKDOWN: ".md"}
+_converter: DocumentConverter | None = None
+_lock = threading.Lock()
+
+
+def get_converter() -> DocumentConverter:
+    global _converter
+    if _converter is None:
+        with _lock:
+            if _converter is None:
+                from docling.datamodel.backend_options import (
+                    HTMLBackendOptions,
+                    MarkdownBackendOptions,
+                )
+                from docling.datamodel.base_models import InputFormat
+                from docling.document_converter import (
+                    DocumentConverter,
+                    HTMLFormatOption,
+                    MarkdownFormatOption,
+                    WordFormatOption,
+                )
+
+                no_fetch = {
+                    "enable_remote_fetch": False,
+                    "enable_local_fetch": False,
+                    "fetch_images": False,
+                }
+                _converter = DocumentConverter(
+                    allowed_formats=[InputFormat.DOCX, InputFormat.HTML, InputFormat.MD],
+                    format_options={
+                        InputFormat.DOCX: WordFormatOption(),
+                        InputFormat.HTML: HTMLFormatOption(
+                            backend_options=HTMLBackendOptions.model_validate(
+                                {**no_fetch, "render_page": False}
+                            )
+                        ),
+                        InputFormat.MD: MarkdownFormatOption(
+                            backend_options=MarkdownBackendOptions.model_validate(no_fetch)
+                        ),
+                    },
+                )
+    return _converter
+
+
+def convert_markup(data: bytes, mime_type: str) -> Document:
+    """Convert with docling; the stream is named by the sniffed type, not the upload's name."""
+    from docling.datamodel.base_models import ConversionStatus, DocumentStream
+    from docling.exceptions import ConversionError
+
+    stream = DocumentStream(name="document" + _SUFFIX[mime_type], stream=io.BytesIO(data))
+    try:
+        result = get_converter().convert(stream, raises_on_error=True)
+    except (ConversionError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        # python-docx and lxml raise these for damaged or non-conforming files.
+        raise DocumentError(
+            f"The file looks like {describe(mime_type)} but could not be read; it may be damaged "
+            "or saved by a program that does not follow the format. Open it and save it again "
+            "(or save it as a PDF), then upload the new copy."
+        ) from exc
+    if result.status not in (ConversionStatus.SUCCESS, ConversionStatus.PARTIAL_SUCCESS):
+        raise DocumentError(
+            f"The file looks like {describe(mime_type)} but could not be read. Save it as a PDF "
+            "and upload that."
+        )
+    return Document(
+        pages=to_pages(result.document, with_layout=False),
+        converter="docling",
+        mime_type=mime_type,
+    )

@@ -1,0 +1,106 @@
+"""Test fixtures on real parts: a fresh Postgres database, Redis, the real model, a real worker.
+
+Tests use their own database (`docket_test`) and Redis database (15) so they never touch a
+user's data; settings reach every process (this one and the worker) through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples" / "documents"
+TEST_DB = "docket_test"
+os.environ["DOCKET_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{TEST_DB}"
+os.environ["DOCKET_BROKER_URL"] = "redis://127.0.0.1:6379/15"
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+@pytest.fixture(scope="session")
+def settings():  # type: ignore[no-untyped-def]
+    from pipeline.settings import get_settings
+
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def database(settings) -> str:  # type: ignore[no-untyped-def]
+    """A freshly created and migrated test database."""
+    from pipeline.storage.db import migrate
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
+        c.execute(f"CREATE DATABASE {TEST_DB}")
+    migrate(settings.database_url)
+    return str(settings.database_url)
+
+
+@pytest.fixture
+def conn(database: str) -> Iterator[psycopg.Connection]:
+    from pipeline.storage.db import connect
+
+    with connect(database) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def broker(settings) -> str:  # type: ignore[no-untyped-def]
+    client = redis.Redis.from_url(settings.broker_url)
+    client.flushdb()
+    return str(settings.broker_url)
+
+
+@pytest.fixture(scope="session")
+def runtime(settings):  # type: ignore[no-untyped-def]
+    from pipeline.slm.runtime import get_runtime
+
+    return get_runtime(settings)
+
+
+@pytest.fixture(scope="session")
+def worker(database: str, broker: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `docket worker` process (Celery, prefork, model loaded at process start)."""
+    log_path = ROOT / "test-artifacts" / "worker.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "worker", "--concurrency", "1"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 180
+        while b"ready." not in log_path.read_bytes():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
+            time.sleep(0.5)
+        yield proc
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_for_batch(conn: psycopg.Connection, batch_id: object, timeout: float = 600) -> dict:
+    """Poll until no document of the batch is queued or processing; return counts by status."""
+    from pipeline.storage import documents
+
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = documents.batch_counts(conn, batch_id)  # type: ignore[arg-type]
+        assert counts is not None
+        if counts["queued"] == 0 and counts["processing"] == 0:
+            return counts
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"batch {batch_id} not finished: {counts}")
+        time.sleep(1)

@@ -1,0 +1,75 @@
+"""Postgres storage: dedup by content, batches, bytes kept, records replaced not duplicated."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from pipeline import doctypes
+from pipeline.ingest import Upload, store_uploads
+from pipeline.storage import documents, records
+
+
+def _run(**overrides: Any) -> dict[str, Any]:
+    run = {
+        "model": "gemma-3-270m", "model_sha256": "x", "adapter": None, "classifier": "hint",
+        "classifier_confidence": 1.0, "timings_ms": {"extract": 1.0}, "prompt_tokens": 10,
+        "output_tokens": 5, "tokens_per_s": 10.0, "mean_token_prob": 0.9, "finished": True,
+        "raw_output": "{}", "valid": True, "violations": [],
+    }
+    run.update(overrides)
+    return run
+
+
+def test_same_bytes_twice_are_one_document(conn: psycopg.Connection, settings: Any) -> None:
+    first = store_uploads(conn, [Upload("a.txt", b"TOTAL 1.00 unique-1")], settings, "test")
+    second = store_uploads(conn, [Upload("copy.txt", b"TOTAL 1.00 unique-1")], settings, "test")
+    assert first.stored[0].document_id == second.stored[0].document_id
+    assert second.stored[0].duplicate and second.to_process == []
+    assert first.to_process == [first.stored[0].document_id]
+    # The second batch still lists the document, so its counts are complete.
+    assert sum(documents.batch_counts(conn, second.batch_id).values()) == 1  # type: ignore[union-attr]
+
+
+def test_refused_upload_keeps_bytes_and_reason(conn: psycopg.Connection, settings: Any) -> None:
+    data = b"MZ\x90\x00 not a document unique-2"
+    result = store_uploads(conn, [Upload("tool.exe", data), Upload("ok.txt", b"ok unique-2")],
+                           settings, "test")
+    refused_id = result.stored[0].document_id
+    doc = documents.get_document(conn, refused_id)
+    assert doc is not None and doc["status"] == "failed" and doc["error"]
+    blob = conn.execute("SELECT data FROM blobs WHERE sha256 = %s", (doc["sha256"],)).fetchone()
+    assert blob is not None and bytes(blob["data"]) == data
+    assert result.to_process == [result.stored[1].document_id]
+
+
+def test_claim_skips_finished_documents(conn: psycopg.Connection, settings: Any) -> None:
+    result = store_uploads(conn, [Upload("c.txt", b"claim me unique-3")], settings, "test")
+    doc_id = result.to_process[0]
+    assert documents.claim(conn, doc_id) is not None
+    documents.set_status(conn, doc_id, "done")
+    assert documents.claim(conn, doc_id) is None  # a redelivered task does nothing
+
+
+def test_rerun_replaces_the_record(conn: psycopg.Connection, settings: Any) -> None:
+    result = store_uploads(conn, [Upload("r.txt", b"receipt unique-4")], settings, "test")
+    doc_id = result.to_process[0]
+    record = {"merchant_name": "A", "merchant_address": None, "date": "2024-01-02",
+              "date_text": "02/01/2024", "currency": "USD", "subtotal": None, "tax": None,
+              "total": "3.00", "payment_method": None,
+              "items": [{"description": "x", "quantity": "1", "unit_price": "3.00",
+                         "amount": "3.00"}]}
+    for total in ("3.00", "4.00"):
+        with conn.transaction():
+            records.save_run(conn, doc_id, doctypes.RECEIPT, _run(),
+                             {**record, "total": total})
+    rows = conn.execute("SELECT total FROM receipts WHERE document_id = %s", (doc_id,)).fetchall()
+    assert [r["total"] for r in rows] == [Decimal("4.00")]
+    items = conn.execute("SELECT count(*) AS n FROM receipt_items WHERE document_id = %s",
+                         (doc_id,)).fetchone()
+    assert items is not None and items["n"] == 1
+    runs = conn.execute("SELECT count(*) AS n FROM extraction_runs WHERE document_id = %s",
+                        (doc_id,)).fetchone()
+    assert runs is not None and runs["n"] == 2  # history kept, record not duplicated
