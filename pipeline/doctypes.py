@@ -30,9 +30,6 @@ class DocType:
     table: str  # typed table for the record's scalar fields, keyed by document_id
     child_tables: dict[str, str] = field(default_factory=dict)  # list field → child table
     adapter: str | None = None  # folder name under adapters/, if one is trained
-    # One worked example (document text, draft JSON) shown before the document: a base model
-    # with no adapter copies its format instead of inventing one.
-    example: tuple[str, dict[str, Any]] | None = None
 
     def json_schema(self) -> dict[str, Any]:
         return self.draft_model.model_json_schema()
@@ -52,19 +49,6 @@ RECEIPT = DocType(
     table="receipts",
     child_tables={"items": "receipt_items"},
     adapter="receipt",
-    example=(
-        "CORNER MART\n45 High Rd, Leeds\n03/11/2023 14:02\n2 x Milk 1.20 2.40\nBread 1.10\n"
-        "TOTAL GBP 3.50\nCASH",
-        {
-            "merchant_name": "CORNER MART", "merchant_address": "45 High Rd, Leeds",
-            "date": "03/11/2023", "currency": "GBP",
-            "items": [
-                {"description": "Milk", "quantity": "2", "unit_price": "1.20", "amount": "2.40"},
-                {"description": "Bread", "quantity": "1", "unit_price": "1.10", "amount": "1.10"},
-            ],
-            "subtotal": None, "tax": None, "total": "3.50", "payment_method": "CASH",
-        },
-    ),
 )
 
 CONTRACT = DocType(
@@ -81,23 +65,6 @@ CONTRACT = DocType(
     table="contracts",
     child_tables={"parties": "contract_parties"},
     adapter="contract",
-    example=(
-        "CONSULTING AGREEMENT\nThis Consulting Agreement is made as of March 1, 2021 between "
-        "Blue Harbor LLC (the \"Company\") and Jane Ortiz (the \"Consultant\"). The term of "
-        "this Agreement is one year. Either party may terminate on 15 days' written notice. "
-        "This Agreement is governed by the laws of the State of Oregon.\n"
-        "BLUE HARBOR LLC By: Tom Reyes, CEO\nJane Ortiz",
-        {
-            "title": "Consulting Agreement",
-            "parties": [
-                {"name": "Blue Harbor LLC", "role": "Company"},
-                {"name": "Jane Ortiz", "role": "Consultant"},
-            ],
-            "effective_date": "March 1, 2021", "term": "one year", "jurisdiction": "Oregon",
-            "termination_notice": "15 days' written notice",
-            "signatories": ["Tom Reyes", "Jane Ortiz"],
-        },
-    ),
 )
 
 REGISTRY: dict[str, DocType] = {t.name: t for t in (RECEIPT, CONTRACT)}

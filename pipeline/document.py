@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 
 class BBox(BaseModel):
-    """Axis-aligned box in page coordinates (points for PDFs, pixels for images), top-left origin."""
+    """Axis-aligned box in page units (PDF points, image pixels), origin top-left."""
 
     x0: float
     y0: float

@@ -17,6 +17,8 @@ _CURRENCY_ALIASES = {
     "RM": "MYR", "S$": "SGD", "A$": "AUD", "C$": "CAD", "HK$": "HKD", "FR": "CHF",
 }
 _MONEY_CLEAN = re.compile(r"[^\d.,\-]")
+# A numeric date inside longer text, e.g. OCR's "14/03/202508:42" (date and time run together).
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2}))")
 
 
 class RuleViolation(BaseModel):
@@ -44,7 +46,8 @@ def parse_money(text: str | float | int | None) -> Decimal | None:
             cleaned = cleaned.replace(",", "")
     elif "," in cleaned:
         head, _, tail = cleaned.rpartition(",")
-        cleaned = f"{head.replace(',', '')}.{tail}" if len(tail) in (1, 2) else cleaned.replace(",", "")
+        decimal_comma = len(tail) in (1, 2)  # "12,5" / "12,50"; "1,234" is thousands
+        cleaned = f"{head.replace(',', '')}.{tail}" if decimal_comma else cleaned.replace(",", "")
     try:
         return Decimal(cleaned)
     except InvalidOperation:
@@ -59,11 +62,15 @@ def parse_date(text: str | None) -> dt.date | None:
     """A printed date in any common format → date; None if it is not a real date."""
     if not text or not any(ch.isdigit() for ch in text):
         return None
-    try:
-        # Day first: receipts and contracts outside the US mostly print 25/12/2018.
-        return date_parser.parse(text, dayfirst=True, fuzzy=True).date()
-    except (ValueError, OverflowError):
-        return None
+    found = _NUMERIC_DATE.search(text)
+    candidate = found.group(1) if found else text
+    # Day first (25/12/2018) as most receipts print it; a first number over 12 settles it anyway.
+    for dayfirst in (True, False):
+        try:
+            return date_parser.parse(candidate, dayfirst=dayfirst, fuzzy=True).date()
+        except (ValueError, OverflowError):
+            continue
+    return None
 
 
 def normalize_currency(text: str | None) -> str | None:

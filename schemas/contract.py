@@ -55,7 +55,10 @@ class Contract(BaseModel):
 def to_record(draft: ContractDraft) -> Contract:
     return Contract(
         title=clean_text(draft.title),
-        parties=[Party(name=clean_text(p.name) or p.name, role=clean_text(p.role)) for p in draft.parties],
+        parties=[
+            Party(name=clean_text(p.name) or p.name, role=clean_text(p.role))
+            for p in draft.parties
+        ],
         effective_date=parse_date(draft.effective_date),
         effective_date_text=clean_text(draft.effective_date),
         term=clean_text(draft.term),

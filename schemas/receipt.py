@@ -23,7 +23,8 @@ from schemas.common import (
 Text = Annotated[str, StringConstraints(max_length=120)] | None
 # Money and quantities as printed ("1,234.50", "-3.00"): digits only, so a model cannot
 # wander into words or runaway digit strings.
-Amount = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,7}([.,][0-9]{3})*([.,][0-9]{1,3})?$")] | None
+AMOUNT_PATTERN = r"^-?[0-9]{1,7}([.,][0-9]{3})*([.,][0-9]{1,3})?$"
+Amount = Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN)] | None
 DateText = Annotated[str, StringConstraints(max_length=30)] | None
 
 
@@ -115,13 +116,15 @@ def check_rules(receipt: Receipt, today: dt.date | None = None) -> list[RuleViol
         flag("currency_unknown", f"'{receipt.currency}' is not an ISO 4217 currency.", "currency")
 
     for n, item in enumerate(receipt.items):
-        if item.quantity is not None and item.unit_price is not None and item.amount is not None:
-            if not close_enough(item.quantity * item.unit_price, item.amount):
-                flag(
-                    "item_amount_mismatch",
-                    f"Item {n + 1}: {item.quantity} × {item.unit_price} ≠ {item.amount}.",
-                    f"items[{n}]",
-                )
+        if (
+            item.quantity is not None and item.unit_price is not None and item.amount is not None
+            and not close_enough(item.quantity * item.unit_price, item.amount)
+        ):
+            flag(
+                "item_amount_mismatch",
+                f"Item {n + 1}: {item.quantity} × {item.unit_price} ≠ {item.amount}.",
+                f"items[{n}]",
+            )
 
     amounts = [item.amount for item in receipt.items if item.amount is not None]
     tax = receipt.tax or Decimal(0)

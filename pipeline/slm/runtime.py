@@ -170,7 +170,7 @@ class Runtime:
                 logprobs.pop()  # the stop token is not part of the output
                 break
             ids.append(token)
-            texts.append(self.tokenizer.decode([token]))
+            texts.append(str(self.tokenizer.decode([token])))
             for char in texts[-1]:  # track whether the next token continues a JSON string
                 if escaped:
                     escaped = False
@@ -185,7 +185,7 @@ class Runtime:
             logits = step.logits[:, -1, :]
         decode_s = time.perf_counter() - started
         return Generation(
-            text=self.tokenizer.decode(ids, skip_special_tokens=True),
+            text=str(self.tokenizer.decode(ids, skip_special_tokens=True)),
             prompt_tokens=int(input_ids.shape[1]),
             output_tokens=len(ids),
             prefill_s=prefill_s,

@@ -23,7 +23,7 @@ def sqlalchemy_url(database_url: str | None = None) -> str:
 def connect(database_url: str | None = None) -> Iterator[psycopg.Connection[dict]]:
     """A connection whose `with conn.transaction()` blocks commit or roll back as a unit."""
     url = database_url or get_settings().database_url
-    with psycopg.connect(url, row_factory=dict_row, autocommit=True) as conn:  # type: ignore[arg-type]
+    with psycopg.connect(url, row_factory=dict_row, autocommit=True) as conn:
         yield conn
 
 
@@ -41,7 +41,7 @@ def migrate(database_url: str | None = None, revision: str = "head") -> None:
 def create_database_if_missing(database_url: str) -> None:
     """Create the database named in the URL (first run on a fresh Postgres)."""
     info = psycopg.conninfo.conninfo_to_dict(database_url)
-    name = info.get("dbname")
+    name = str(info.get("dbname") or "")
     if not name:
         return
     admin = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
