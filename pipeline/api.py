@@ -88,12 +88,14 @@ async def upload_documents(
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, f"'{name}' is over the {settings.max_upload_bytes} byte "
                                 "limit (DOCKET_MAX_UPLOAD_BYTES).")
-        upload = Upload(name, data)
-        problem = check_upload(upload)
-        if problem:
-            supported = ", ".join(sorted(SUPPORTED_MIME_TYPES))
-            raise HTTPException(415, f"'{name}': {problem} Supported: {supported}.")
-        uploads.append(upload)
+        uploads.append(Upload(name, data))
+    # A request where nothing can be processed is refused outright; in a mixed request the
+    # refused files are kept as `failed` documents with their reason and the rest goes on.
+    problems = [(u.filename, check_upload(u)) for u in uploads]
+    if all(problem for _, problem in problems):
+        supported = ", ".join(sorted(SUPPORTED_MIME_TYPES))
+        details = " ".join(f"'{name}': {problem}" for name, problem in problems)
+        raise HTTPException(415, f"{details} Supported types: {supported}.")
     try:
         with connect() as conn:
             result = store_uploads(conn, uploads, settings, "api", document_type)

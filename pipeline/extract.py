@@ -61,7 +61,7 @@ def extract(
         raw = {name: raw.get(name, [] if _is_list(info.annotation) else None)
                for name, info in draft_fields.items()}
     try:
-        draft = doctype.draft_model.model_validate(raw)
+        draft = _validate_leniently(doctype, raw, truncated=not generation.finished)
     except ValidationError as exc:
         violations.append(RuleViolation(
             rule="output_invalid",
@@ -73,6 +73,29 @@ def extract(
     record = doctype.to_record(draft)
     violations += doctype.check_rules(record, None)
     return Extraction(doctype.name, record, violations, generation, draft.model_dump())
+
+
+def _validate_leniently(doctype: DocType, raw: Any, truncated: bool) -> BaseModel:
+    """Validate the draft; for a truncated answer, drop the values the cut left malformed.
+
+    Complete answers parse by construction (constrained decoding), so this only ever mends
+    the tail of an answer that ran out of tokens.
+    """
+    try:
+        return doctype.draft_model.model_validate(raw)
+    except ValidationError as exc:
+        if not truncated or not isinstance(raw, dict):
+            raise
+        for error in exc.errors():
+            loc = error["loc"]
+            if len(loc) >= 2 and isinstance(raw.get(loc[0]), list) and isinstance(loc[1], int):
+                raw[loc[0]][loc[1]] = None  # a broken list element: removed below
+            elif loc and loc[0] in raw:
+                raw[loc[0]] = [] if isinstance(raw[loc[0]], list) else None
+        for key, value in raw.items():
+            if isinstance(value, list):
+                raw[key] = [item for item in value if item is not None]
+        return doctype.draft_model.model_validate(raw)
 
 
 def _is_list(annotation: Any) -> bool:

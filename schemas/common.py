@@ -58,14 +58,17 @@ def parse_quantity(text: str | float | int | None) -> Decimal | None:
     return parse_money(text)
 
 
-def parse_date(text: str | None) -> dt.date | None:
-    """A printed date in any common format → date; None if it is not a real date."""
+def parse_date(text: str | None, month_first: bool = False) -> dt.date | None:
+    """A printed date in any common format → date; None if it is not a real date.
+
+    Numeric dates are read day first (25/12/2018) unless `month_first` (US documents);
+    a first number over 12 settles it either way.
+    """
     if not text or not any(ch.isdigit() for ch in text):
         return None
     found = _NUMERIC_DATE.search(text)
     candidate = found.group(1) if found else text
-    # Day first (25/12/2018) as most receipts print it; a first number over 12 settles it anyway.
-    for dayfirst in (True, False):
+    for dayfirst in ((False, True) if month_first else (True, False)):
         try:
             return date_parser.parse(candidate, dayfirst=dayfirst, fuzzy=True).date()
         except (ValueError, OverflowError):

@@ -23,7 +23,7 @@ from schemas.common import (
 Text = Annotated[str, StringConstraints(max_length=120)] | None
 # Money and quantities as printed ("1,234.50", "-3.00"): digits only, so a model cannot
 # wander into words or runaway digit strings.
-AMOUNT_PATTERN = r"^-?[0-9]{1,7}([.,][0-9]{3})*([.,][0-9]{1,3})?$"
+AMOUNT_PATTERN = r"^-?[0-9]{1,7}([.,][0-9]{3}){0,2}([.,][0-9]{1,3})?$"  # bounded: no runaway
 Amount = Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN)] | None
 DateText = Annotated[str, StringConstraints(max_length=30)] | None
 
@@ -74,12 +74,14 @@ class Receipt(BaseModel):
 
 
 def to_record(draft: ReceiptDraft) -> Receipt:
+    currency = normalize_currency(draft.currency)
     return Receipt(
         merchant_name=clean_text(draft.merchant_name),
         merchant_address=clean_text(draft.merchant_address),
-        date=parse_date(draft.date),
+        # US receipts print 04/02/2025 for April 2nd.
+        date=parse_date(draft.date, month_first=currency == "USD"),
         date_text=clean_text(draft.date),
-        currency=normalize_currency(draft.currency),
+        currency=currency,
         items=[
             ReceiptItem(
                 description=clean_text(item.description),

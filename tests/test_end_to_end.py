@@ -38,11 +38,11 @@ def batch(database: str, worker: Any) -> dict[str, Any]:
     files = [("files", (name, (SAMPLES / name).read_bytes())) for name in good]
     files += [("files", (name, data)) for name, data in bad.items()]
     client = TestClient(app)
-    # The API refuses unsupported types with a 4xx before storing anything…
+    # A request with nothing processable is refused with a 4xx that says why…
     refused = client.post("/v1/documents", files=[("files", ("tool.exe", bad["tool.exe"]))])
-    assert refused.status_code == 415 and "tool.exe" in refused.json()["detail"]
-    # …so the bad-but-document-like files go through the API, the .exe through ingest below.
-    response = client.post("/v1/documents", files=files[:-1])
+    assert refused.status_code == 415 and "Windows program" in refused.json()["detail"]
+    # …in a mixed batch the bad files end `failed` and the rest goes on.
+    response = client.post("/v1/documents", files=files)
     assert response.status_code == 202, response.text
     body = response.json()
     with connect(database) as conn:
@@ -59,10 +59,10 @@ def _by_name(batch: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_batch_completes_with_every_document_accounted_for(batch: dict[str, Any]) -> None:
     counts = batch["counts"]
     assert counts["queued"] == counts["processing"] == 0
-    assert sum(counts.values()) == 6
-    assert counts["failed"] == 3  # the three bad PDFs, nothing else
+    assert sum(counts.values()) == 7
+    assert counts["failed"] == 4  # the four bad files, nothing else
     view = batch["client"].get(f"/v1/batches/{batch['body']['batch_id']}").json()
-    assert view["finished"] and view["total"] == 6
+    assert view["finished"] and view["total"] == 7
 
 
 def test_bad_files_fail_with_reasons_and_keep_their_bytes(
@@ -74,7 +74,8 @@ def test_bad_files_fail_with_reasons_and_keep_their_bytes(
     assert docs["corrupt.pdf"]["status"] == "failed"
     assert "corrupt" in docs["corrupt.pdf"]["error"].lower() or \
         "damaged" in docs["corrupt.pdf"]["error"].lower()
-    for name in ("empty.pdf", "encrypted.pdf", "corrupt.pdf"):
+    assert "not a PDF" in docs["tool.exe"]["error"] or "program" in docs["tool.exe"]["error"]
+    for name in ("empty.pdf", "encrypted.pdf", "corrupt.pdf", "tool.exe"):
         row = conn.execute(
             "SELECT b.size FROM documents d JOIN blobs b ON b.sha256 = d.sha256 WHERE d.id = %s",
             (docs[name]["id"],),

@@ -23,6 +23,8 @@ def test_parse_money(text: str | None, value: str | None) -> None:
 def test_parse_date_day_first_and_invalid() -> None:
     assert parse_date("25/12/2018") == dt.date(2018, 12, 25)
     assert parse_date("March 1, 2021") == dt.date(2021, 3, 1)
+    assert parse_date("04/02/2025", month_first=True) == dt.date(2025, 4, 2)
+    assert parse_date("14/03/202508:42") == dt.date(2025, 3, 14)  # OCR ran date into time
     assert parse_date("31/02/2020") is None
     assert parse_date("no date") is None
 

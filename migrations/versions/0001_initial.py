@@ -87,7 +87,7 @@ CREATE TABLE receipts (
     merchant_address  text,
     date              date,
     date_text         text,
-    currency          char(3),
+    currency          text,                  -- ISO 4217; anything else is flagged
     subtotal          numeric(14, 2),
     tax               numeric(14, 2),
     total             numeric(14, 2),

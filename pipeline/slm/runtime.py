@@ -87,12 +87,18 @@ class Runtime:
         """
         words = {w for text in texts for w in text.split()}
         pieces = [*texts, *words, *(" " + w for w in words)]
-        mask = torch.zeros(self.model.config.vocab_size, dtype=torch.bool)
+        mask = self._quote_tokens().clone()  # a string must always be able to end
         for ids in self.tokenizer(pieces, add_special_tokens=False)["input_ids"]:
             mask[ids] = True
-        for special in (self.tokenizer.eos_token_id,):
-            if special is not None:
-                mask[special] = True
+        return mask
+
+    @lru_cache(maxsize=1)  # noqa: B019 - one runtime per process
+    def _quote_tokens(self) -> torch.Tensor:
+        """Every token containing a double quote: the ones that can close a JSON string."""
+        mask = torch.zeros(self.model.config.vocab_size, dtype=torch.bool)
+        for token, index in self.tokenizer.get_vocab().items():
+            if '"' in token and index < len(mask):
+                mask[index] = True
         return mask
 
     @torch.inference_mode()
