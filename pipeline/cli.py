@@ -20,6 +20,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may come from a model hu
 app = typer.Typer(help="Docket: offline document extraction on CPU.", no_args_is_help=True)
 model_app = typer.Typer(help="The base language model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
+router_app = typer.Typer(help="The document-type router.", no_args_is_help=True)
+app.add_typer(router_app, name="router")
 console = Console()
 err = Console(stderr=True)
 
@@ -65,6 +67,30 @@ def model_prepare(
     settings = get_settings()
     prepared = prepare(model or settings.model, settings.model_cache_dir)
     err.print(f"[green]{prepared.name}[/] ready at {prepared.path}")
+
+
+@router_app.command("train")
+def router_train() -> None:
+    """Train the router head on ../shared/datasets (our own conversion of each document)."""
+    from pipeline.classify import ROUTER_DIR
+    from pipeline.router_training import train_router
+    from pipeline.settings import get_settings
+    from pipeline.slm.runtime import get_runtime
+
+    settings = get_settings()
+    manifest = train_router(ROUTER_DIR, get_runtime(settings), settings, progress=err.print)
+    console.print_json(data=manifest["dev"])
+
+
+@router_app.command("eval")
+def router_eval() -> None:
+    """Accuracy of the committed router head on the dev splits."""
+    from pipeline.router_training import evaluate_router
+    from pipeline.settings import get_settings
+    from pipeline.slm.runtime import get_runtime
+
+    settings = get_settings()
+    console.print_json(data=evaluate_router(get_runtime(settings), settings, progress=err.print))
 
 
 def _collect(paths: list[Path]) -> list[Any]:

@@ -43,7 +43,8 @@ def extract(
     # Values are copied from the document: prefer its tokens inside JSON strings.
     allowed = runtime.vocabulary_mask([text, "null"])
     generation = runtime.generate_json(
-        build_prompt(doctype, text), doctype.json_schema(), settings.max_new_tokens, allowed
+        build_prompt(doctype, text), doctype.json_schema(), settings.max_new_tokens, allowed,
+        repetition_penalty=settings.repetition_penalty,
     )
     violations: list[RuleViolation] = []
     if generation.finished:

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     model_threads: int = Field(default=0, description="torch threads; 0 = all cores")
     max_new_tokens: int = 384
     max_prompt_chars: int = 6000
+    repetition_penalty: float = Field(
+        default=1.3, description="on words already written in earlier values (see runtime)"
+    )
 
     max_upload_bytes: int = 50 * 1024 * 1024
     max_files_per_batch: int = 1000

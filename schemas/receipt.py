@@ -26,6 +26,9 @@ Text = Annotated[str, StringConstraints(max_length=120)] | None
 AMOUNT_PATTERN = r"^-?[0-9]{1,7}([.,][0-9]{3}){0,2}([.,][0-9]{1,3})?$"  # bounded: no runaway
 Amount = Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN)] | None
 DateText = Annotated[str, StringConstraints(max_length=30)] | None
+# "MYR", "RM", "$", "US$": a code or a symbol, never an amount.
+CURRENCY_PATTERN = r"^([A-Za-z]{2,3}|[$€£¥₹]|[A-Z]{1,2}\$)$"
+Currency = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)] | None
 
 
 class ReceiptItemDraft(BaseModel):
@@ -37,18 +40,20 @@ class ReceiptItemDraft(BaseModel):
 
 
 class ReceiptDraft(BaseModel):
-    """What the model writes: values copied as printed, in reading order."""
+    """What the model writes: values copied as printed. Field order is decoding order."""
 
     model_config = ConfigDict(extra="forbid")
     merchant_name: Text
     merchant_address: Annotated[str, StringConstraints(max_length=200)] | None
     date: DateText
-    currency: Annotated[str, StringConstraints(max_length=5)] | None
-    items: Annotated[list[ReceiptItemDraft], Field(max_length=30)]
+    currency: Currency
+    # Totals before items: a small model may not end a list, and a cut answer should lose
+    # trailing items, not the total.
     subtotal: Amount
     tax: Amount
     total: Amount
     payment_method: Annotated[str, StringConstraints(max_length=40)] | None
+    items: Annotated[list[ReceiptItemDraft], Field(max_length=30)]
 
 
 class ReceiptItem(BaseModel):

@@ -45,7 +45,8 @@ def test_ingest_folder_and_zip_makes_one_batch(
             for r in documents.batch_documents(conn, batch_id)}
     assert set(rows) == {"scans/note.md", "scans/picture.gif", "more.zip!inner/receipt.txt",
                          "more.zip!../escape.txt"}
-    assert rows["scans/picture.gif"]["status"] == "failed" and "GIF" in rows["scans/picture.gif"]["error"]
+    gif = rows["scans/picture.gif"]
+    assert gif["status"] == "failed" and "GIF" in gif["error"]
     assert redis.Redis.from_url(broker).llen("celery") == 3
     assert not (tmp_path.parent / "escape.txt").exists()  # zip names are labels, never paths
 

@@ -135,11 +135,15 @@ class Runtime:
         schema: dict[str, Any],
         max_new_tokens: int,
         allowed: torch.Tensor | None = None,
+        repetition_penalty: float = 1.0,
     ) -> Generation:
         """Greedy decoding that always parses against `schema`.
 
         `allowed` (a vocabulary mask) is preferred inside string values only, and never imposed:
         where the grammar needs a token outside it, the grammar wins, so the output still parses.
+        `repetition_penalty` (> 1) discourages, inside string values, words already written in
+        earlier values (digits are exempt: amounts legitimately repeat): a small model otherwise
+        fills a list by repeating its first element.
         """
         xgr = self._xgr
         grammar = self._grammar(json.dumps(schema))  # key order is the output order
@@ -155,6 +159,7 @@ class Runtime:
         texts: list[str] = []
         logprobs: list[float] = []
         in_string = escaped = False
+        written: set[int] = set()  # tokens written inside earlier string values
         past = out.past_key_values
         logits = out.logits[:, -1, :]
         finished = False
@@ -163,6 +168,12 @@ class Runtime:
             matcher.fill_next_token_bitmask(bitmask)
             logits = logits.float()
             xgr.apply_token_bitmask_inplace(logits, bitmask)
+            if repetition_penalty != 1.0 and in_string and written:
+                seen = torch.tensor(sorted(written))
+                values = logits[0, seen]
+                logits[0, seen] = torch.where(
+                    values > 0, values / repetition_penalty, values * repetition_penalty
+                )
             if allowed is not None and in_string:
                 preferred = logits.masked_fill(~allowed, float("-inf"))
                 if torch.isfinite(preferred).any():
@@ -177,6 +188,8 @@ class Runtime:
                 break
             ids.append(token)
             texts.append(str(self.tokenizer.decode([token])))
+            if in_string and texts[-1].strip().isalpha():  # words, not digits or punctuation
+                written.add(token)
             for char in texts[-1]:  # track whether the next token continues a JSON string
                 if escaped:
                     escaped = False
