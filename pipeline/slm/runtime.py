@@ -114,21 +114,6 @@ class Runtime:
         return out.last_hidden_state[0].float().mean(dim=0)
 
     @torch.inference_mode()
-    def label_logprobs(self, prompt: str, labels: list[str]) -> dict[str, float]:
-        """Log-probability of each label's first token right after `prompt` (one forward pass).
-
-        Labels must start with different tokens; a leading space is added as in running text.
-        """
-        first = [self.tokenizer(" " + label, add_special_tokens=False)["input_ids"][0]
-                 for label in labels]
-        if len(set(first)) != len(first):
-            raise ValueError(f"labels {labels} share a first token")
-        input_ids = self.tokenizer(prompt, return_tensors="pt")["input_ids"]
-        logits = self.model(input_ids=input_ids, logits_to_keep=1).logits[0, -1].float()
-        logprobs = torch.log_softmax(logits, dim=-1)
-        return {label: float(logprobs[tok]) for label, tok in zip(labels, first, strict=True)}
-
-    @torch.inference_mode()
     def generate_json(
         self,
         prompt: str,

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints ours vs a reference side by side, as ratios, in one run."""
