@@ -180,24 +180,28 @@ def _print_batch(batch_id: uuid.UUID) -> None:
             err.print(f"[red]No batch {batch_id}[/]")
             raise typer.Exit(1)
         rows = conn.execute(
-            """SELECT b.filename, d.id, d.status, d.error, d.document_type, r.record
+            """SELECT b.filename, d.id, d.status, d.error, d.document_type, r.record,
+                      r.violations
                FROM batch_documents b JOIN documents d ON d.id = b.document_id
-               LEFT JOIN LATERAL (SELECT record FROM extraction_runs e WHERE e.document_id = d.id
-                                  ORDER BY e.id DESC LIMIT 1) r ON true
+               LEFT JOIN LATERAL (SELECT record, violations FROM extraction_runs e
+                                  WHERE e.document_id = d.id ORDER BY e.id DESC LIMIT 1) r
+                      ON true
                WHERE b.batch_id = %s ORDER BY b.filename""",
             (batch_id,),
         ).fetchall()
     table = Table(title=f"Batch {batch_id}", show_lines=True)
-    for column in ("file", "type", "status", "extracted"):
+    for column in ("file", "type", "status", "extracted", "why"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        summary = _summarize(row["record"]) if row["record"] else ""
-        if row["error"]:
-            summary = (summary + "\n" if summary else "") + f"[yellow]{row['error']}[/]"
+        if row["status"] == "needs_review" and row["violations"]:
+            why = "\n".join(v["rule"] for v in row["violations"])  # full text: API and SQL
+        else:
+            why = row["error"] or ""
         table.add_row(Path(row["filename"]).name, row["document_type"] or "", row["status"],
-                      summary)
+                      _summarize(row["record"]) if row["record"] else "", f"[yellow]{why}[/]")
     console.print(table)
-    console.print(" · ".join(f"{k}: {v}" for k, v in counts.items()))
+    console.print(" · ".join(f"{k}: {v}" for k, v in counts.items())
+                  + "   (why: rule names; full messages in documents.error and the API)")
     url = get_settings().database_url
     console.print(
         f"Next: API  http://127.0.0.1:8000/v1/batches/{batch_id} (after `docket api`)\n"
