@@ -30,6 +30,9 @@ app.conf.update(
     # Redelivery of an unacknowledged task after this long; longer than any document takes.
     broker_transport_options={"visibility_timeout": settings.task_time_limit_s * 2},
     worker_hijack_root_logger=False,
+    # A new pool process loads the model before it reports "up" (~5 s, longer on a busy
+    # machine). Celery's 4 s default killed every replacement of a killed process, forever.
+    worker_proc_alive_timeout=180,
 )
 
 
