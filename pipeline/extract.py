@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, get_origin
 
 import json_repair
 from pydantic import BaseModel, ValidationError
@@ -22,8 +22,7 @@ class Extraction:
     record: BaseModel | None
     violations: list[RuleViolation]
     generation: Generation
-    draft: dict[str, Any] | None = None
-    notes: list[str] = field(default_factory=list)
+    draft: dict[str, Any] | None = None  # what the model wrote, before parsing
 
     @property
     def valid(self) -> bool:
@@ -100,4 +99,4 @@ def _validate_leniently(doctype: DocType, raw: Any, truncated: bool) -> BaseMode
 
 
 def _is_list(annotation: Any) -> bool:
-    return getattr(annotation, "__origin__", None) is list or "list[" in str(annotation)
+    return get_origin(annotation) is list
