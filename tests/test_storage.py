@@ -73,3 +73,13 @@ def test_rerun_replaces_the_record(conn: psycopg.Connection, settings: Any) -> N
     runs = conn.execute("SELECT count(*) AS n FROM extraction_runs WHERE document_id = %s",
                         (doc_id,)).fetchone()
     assert runs is not None and runs["n"] == 2  # history kept, record not duplicated
+
+
+def test_stale_processing_documents_are_found(conn: psycopg.Connection, settings: Any) -> None:
+    result = store_uploads(conn, [Upload("s.txt", b"orphan unique-5")], settings, "test")
+    doc_id = result.to_process[0]
+    assert documents.claim(conn, doc_id) is not None
+    assert doc_id not in documents.stale(conn, older_than_s=60)  # a live attempt
+    conn.execute("UPDATE documents SET updated_at = now() - interval '2 hours' WHERE id = %s",
+                 (doc_id,))
+    assert doc_id in documents.stale(conn, older_than_s=60)  # its worker died with it

@@ -12,7 +12,7 @@ from pipeline.errors import TransientError
 from pipeline.process import fail_unexpectedly, process_document
 from pipeline.queue import PROCESS_TASK
 from pipeline.slm.runtime import get_runtime
-from workers.celery_app import app, settings
+from workers.celery_app import RETRY_BACKOFF_MAX_S, app, settings
 
 
 @app.task(
@@ -20,7 +20,7 @@ from workers.celery_app import app, settings
     bind=True,
     autoretry_for=(TransientError, psycopg.OperationalError),
     retry_backoff=2,
-    retry_backoff_max=120,
+    retry_backoff_max=RETRY_BACKOFF_MAX_S,
     retry_jitter=True,
     max_retries=settings.task_max_retries,
 )
