@@ -22,7 +22,6 @@ class Extraction:
     record: BaseModel | None
     violations: list[RuleViolation]
     generation: Generation
-    draft: dict[str, Any] | None = None  # what the model wrote, before parsing
 
     @property
     def valid(self) -> bool:
@@ -68,11 +67,10 @@ def extract(
             message=f"The model's answer does not fit the {doctype.name} schema: "
             f"{exc.errors()[0]['msg']}",
         ))
-        partial = raw if isinstance(raw, dict) else None
-        return Extraction(doctype.name, None, violations, generation, partial)
+        return Extraction(doctype.name, None, violations, generation)
     record = doctype.to_record(draft)
     violations += doctype.check_rules(record, None)
-    return Extraction(doctype.name, record, violations, generation, draft.model_dump())
+    return Extraction(doctype.name, record, violations, generation)
 
 
 def _validate_leniently(doctype: DocType, raw: Any, truncated: bool) -> BaseModel:

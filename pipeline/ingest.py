@@ -90,15 +90,19 @@ def _too_large(size: int, settings: Settings) -> str:
             "limit (DOCKET_MAX_UPLOAD_BYTES); split it or raise the limit.")
 
 
-def check_upload(upload: Upload) -> str | None:
-    """Why this upload cannot be processed, or None. Cheap checks only (no conversion)."""
+def sniff_upload(upload: Upload) -> tuple[str | None, str | None]:
+    """(mime type, None) for a processable upload, else (None, why not). No conversion."""
     if upload.problem:
-        return upload.problem
+        return None, upload.problem
     try:
-        sniff_mime(upload.data, upload.filename)
+        return sniff_mime(upload.data, upload.filename), None
     except DocumentError as exc:
-        return str(exc)
-    return None
+        return None, str(exc)
+
+
+def check_upload(upload: Upload) -> str | None:
+    """Why this upload cannot be processed, or None."""
+    return sniff_upload(upload)[1]
 
 
 def store_uploads(
@@ -118,7 +122,7 @@ def store_uploads(
                 f"A batch holds at most {settings.max_files_per_batch} files "
                 "(DOCKET_MAX_FILES_PER_BATCH); split the upload."
             )
-        problem = check_upload(upload)
+        mime, problem = sniff_upload(upload)
         if problem:
             stored = documents.add_failed_upload(
                 conn, result.batch_id, upload.filename, upload.data, problem
@@ -126,8 +130,7 @@ def store_uploads(
             result.refused.append((upload.filename, problem))
         else:
             stored = documents.add_document(
-                conn, result.batch_id, upload.filename, upload.data, type_hint,
-                sniff_mime(upload.data, upload.filename),
+                conn, result.batch_id, upload.filename, upload.data, type_hint, mime
             )
             if not stored.duplicate:
                 result.to_process.append(stored.document_id)

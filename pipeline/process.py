@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline import doctypes
 from pipeline.classify import Classification, classify
-from pipeline.convert import convert, sniff_mime
+from pipeline.convert import convert
 from pipeline.document import Document
 from pipeline.errors import DocumentError
 from pipeline.extract import Extraction, extract
@@ -33,7 +33,6 @@ class Outcome:
     status: str  # done | needs_review | failed
     error: str | None = None
     document: Document | None = None
-    mime_type: str | None = None
     classification: Classification | None = None
     extraction: Extraction | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -69,7 +68,6 @@ def run_stages(
     timings: dict[str, float] = {}
     try:
         with _timed(timings, "convert"):
-            mime = sniff_mime(data, filename)
             document = convert(data, filename, settings)
     except DocumentError as exc:
         return Outcome("failed", str(exc), timings_ms=timings)
@@ -82,7 +80,7 @@ def run_stages(
             "failed",
             f"Docket could not tell what kind of document this is (it is not recognisably a "
             f"{known}). If it is one, upload it again with a document type hint.",
-            document, mime, classification, timings_ms=timings,
+            document, classification, timings_ms=timings,
         )
     doctype = doctypes.get(classification.document_type)
     with _timed(timings, "extract"):
@@ -90,10 +88,10 @@ def run_stages(
     timings["prefill"] = round(extraction.generation.prefill_s * 1000, 1)
     timings["decode"] = round(extraction.generation.decode_s * 1000, 1)
     if extraction.valid:
-        return Outcome("done", None, document, mime, classification, extraction, timings)
+        return Outcome("done", None, document, classification, extraction, timings)
     reasons = "; ".join(f"{v.rule}: {v.message}" for v in extraction.violations)
     return Outcome(
-        "needs_review", f"Needs review — {reasons}", document, mime, classification, extraction,
+        "needs_review", f"Needs review — {reasons}", document, classification, extraction,
         timings,
     )
 
@@ -113,11 +111,8 @@ def process_document(document_id: uuid.UUID, runtime: Runtime, settings: Setting
         )
         started = time.perf_counter()
         with conn.transaction():
-            if outcome.document is not None and outcome.mime_type is not None:
-                documents.save_conversion(
-                    conn, document_id, outcome.mime_type, outcome.document.model_dump(mode="json"),
-                    len(outcome.document.pages), outcome.document.converter,
-                )
+            if outcome.document is not None:
+                documents.save_conversion(conn, document_id, outcome.document)
             conn.execute(
                 "UPDATE documents SET document_type = %s WHERE id = %s",
                 (outcome.document_type, document_id),

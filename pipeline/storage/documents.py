@@ -10,6 +10,8 @@ from typing import Any
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
+from pipeline.document import Document
+
 STATUSES = ("queued", "processing", "done", "needs_review", "failed")
 TERMINAL = ("done", "needs_review", "failed")
 
@@ -108,14 +110,12 @@ def requeue(conn: Connection[Any], document_id: uuid.UUID) -> None:
     )
 
 
-def save_conversion(
-    conn: Connection[Any], document_id: uuid.UUID, mime_type: str, content: Any, pages: int,
-    converter: str,
-) -> None:
+def save_conversion(conn: Connection[Any], document_id: uuid.UUID, document: Document) -> None:
     conn.execute(
         """UPDATE documents SET mime_type = %s, content = %s, pages = %s, converter = %s
            WHERE id = %s""",
-        (mime_type, Jsonb(content), pages, converter, document_id),
+        (document.mime_type, Jsonb(document.model_dump(mode="json")), len(document.pages),
+         document.converter, document_id),
     )
 
 
