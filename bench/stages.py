@@ -25,17 +25,18 @@ import torch  # noqa: E402
 from pipeline import doctypes  # noqa: E402
 from pipeline.classify import classify  # noqa: E402
 from pipeline.convert import convert  # noqa: E402
-from pipeline.extract import build_prompt, extract  # noqa: E402
+from pipeline.extract import extract, prompt_for  # noqa: E402
 from pipeline.settings import get_settings  # noqa: E402
 from pipeline.slm.runtime import Runtime, get_runtime  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "documents"
 
 
-def reference_decode_tps(runtime: Runtime, prompt: str, new_tokens: int) -> float:
-    """Plain greedy `generate` for exactly `new_tokens` tokens; returns decode tokens/s."""
+def reference_decode_tps(runtime: Runtime, prompt: str, new_tokens: int,
+                         adapter: str | None) -> float:
+    """Plain greedy `generate` for exactly `new_tokens` tokens, same adapter; decode tokens/s."""
     ids = runtime.tokenizer(prompt, return_tensors="pt")
-    with torch.inference_mode():
+    with torch.inference_mode(), runtime.using(adapter):
         started = time.perf_counter()
         runtime.model.generate(**ids, max_new_tokens=1, min_new_tokens=1, do_sample=False)
         prefill = time.perf_counter() - started
@@ -72,8 +73,8 @@ def main() -> None:
         doctype = doctypes.get(routed.document_type)
         extraction = extract(document, doctype, runtime, settings)
         gen = extraction.generation
-        prompt = build_prompt(doctype, document.text(max_chars=settings.max_prompt_chars))
-        ref = reference_decode_tps(runtime, prompt, max(gen.output_tokens, 2))
+        prompt, _ = prompt_for(document, doctype, settings)
+        ref = reference_decode_tps(runtime, prompt, max(gen.output_tokens, 2), gen.adapter)
         ratio = gen.decode_tokens_per_s / ref
         rows.append({"document": name, "pages": len(document.pages), "convert_s": convert_s,
                      "classify_s": classify_s, "prefill_s": gen.prefill_s,

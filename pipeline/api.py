@@ -9,12 +9,13 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, HTTPException, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pipeline import doctypes
 from pipeline.convert import SUPPORTED_MIME_TYPES
 from pipeline.errors import DocumentError
 from pipeline.ingest import Upload, check_upload, store_uploads
+from pipeline.provenance import FieldEvidence
 from pipeline.queue import enqueue
 from pipeline.settings import get_settings
 from pipeline.storage import documents, records
@@ -51,6 +52,11 @@ class DocumentView(BaseModel):
     violations: list[dict[str, Any]]
     timings_ms: dict[str, float] | None
     model: str | None
+    adapter: str | None = None
+    fields: list[FieldEvidence] = Field(
+        default_factory=list,
+        description="each extracted value with its confidence and where it is in the document",
+    )
 
 
 class BatchView(BaseModel):
@@ -116,12 +122,15 @@ def get_document(document_id: uuid.UUID) -> DocumentView:
         if doc is None:
             raise HTTPException(404, f"No document {document_id}.")
         run = records.latest_run(conn, document_id)
+        fields = records.run_fields(conn, run["id"]) if run else []
     return DocumentView(
         id=doc["id"], filename=doc["filename"], status=doc["status"], error=doc["error"],
         document_type=doc["document_type"], mime_type=doc["mime_type"], pages=doc["pages"],
         record=run["record"] if run else None, valid=run["valid"] if run else None,
         violations=run["violations"] if run else [],
         timings_ms=run["timings_ms"] if run else None, model=run["model"] if run else None,
+        adapter=run["adapter"] if run else None,
+        fields=[FieldEvidence.model_validate(f) for f in fields],
     )
 
 

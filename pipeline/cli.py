@@ -22,6 +22,8 @@ model_app = typer.Typer(help="The base language model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 router_app = typer.Typer(help="The document-type router.", no_args_is_help=True)
 app.add_typer(router_app, name="router")
+adapters_app = typer.Typer(help="Domain LoRA adapters (adapters/<name>/).", no_args_is_help=True)
+app.add_typer(adapters_app, name="adapters")
 console = Console()
 err = Console(stderr=True)
 
@@ -91,6 +93,146 @@ def router_eval() -> None:
 
     settings = get_settings()
     console.print_json(data=evaluate_router(get_runtime(settings), settings, progress=err.print))
+
+
+@adapters_app.command("train")
+def adapters_train(
+    doc_type: Annotated[str, typer.Option("--type", help="receipt or contract")],
+    data: Annotated[Path, typer.Option(help="a SROIE or Kleister-NDA folder (train split)")],
+    epochs: Annotated[float, typer.Option(help="passes over the training data")] = 1.0,
+    synthetic: Annotated[int | None, typer.Option(
+        help="generated, fully labelled receipts added (default: 150 for receipts)")] = None,
+    limit: Annotated[int | None, typer.Option(help="at most this many documents")] = None,
+    output: Annotated[Path | None, typer.Option(help="default: adapters/<type>/")] = None,
+) -> None:
+    """Train a LoRA adapter for a document type on Docket's own conversion of labelled data."""
+    from pipeline.settings import get_settings
+    from pipeline.slm.adapters import ADAPTERS_DIR
+    from pipeline.training import data as training_data
+    from pipeline.training.lora import TrainConfig, train
+
+    settings = get_settings()
+    n_synthetic = synthetic if synthetic is not None else (150 if doc_type == "receipt" else 0)
+    with _progress() as bar:
+        task = bar.add_task("converting", total=None)
+        try:
+            targets, summary = training_data.training_targets(
+                doc_type, data, settings, n_synthetic, limit,
+                lambda n, total: bar.update(task, completed=n, total=total))
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from None
+        train_task = bar.add_task("training", total=None)
+
+        def step(n: int, total: int, loss: float) -> None:
+            bar.update(train_task, completed=n, total=total,
+                       description=f"training (loss {loss:.3f})")
+            if not err.is_terminal and (n % 10 == 0 or n == total):  # a log, not a screen
+                err.print(f"step {n}/{total} loss {loss:.3f} {bar.tasks[-1].elapsed:.0f} s")
+
+        manifest = train(targets, output or ADAPTERS_DIR / doc_type, settings,
+                         TrainConfig(epochs=epochs), summary, step)
+    console.print_json(data=manifest["training"])
+
+
+@adapters_app.command("list")
+def adapters_list() -> None:
+    """The committed adapters, their base model and headline eval figures."""
+    from pipeline.slm.adapters import available
+
+    table = Table("adapter", "base model", "rank", "train docs", "train time", "eval")
+    for a in available():
+        m = a.manifest
+        training = m.get("training", {})
+        table.add_row(a.name, f"{m.get('base_model')} ({str(m.get('base_model_sha256'))[:12]})",
+                      str(m.get("rank")), str(training.get("documents")),
+                      f"{training.get('seconds', 0) / 60:.0f} min",
+                      json.dumps(m.get("eval", {}).get("headline", {})))
+    console.print(table)
+
+
+@adapters_app.command("show")
+def adapters_show(name: str) -> None:
+    """One adapter's manifest."""
+    from pipeline.slm.adapters import find
+
+    try:
+        console.print_json(data=find(name).manifest)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
+@app.command("eval")
+def eval_command(
+    dataset: Annotated[str, typer.Option(help="sroie or kleister-nda (its dev split)")],
+    limit: Annotated[int | None, typer.Option(help="the first N dev documents")] = None,
+    zero_shot_limit: Annotated[int | None, typer.Option(
+        help="zero-shot (no adapter) on the first N of those (default: the same N; 0: skip)"
+    )] = None,
+    report: Annotated[Path | None, typer.Option(help="where the JSON report goes")] = None,
+) -> None:
+    """Run the whole pipeline on a dataset's dev split and print the dataset's own scores."""
+    from pipeline import evaluation
+    from pipeline.datasets import CACHE_DIR, DATASETS
+    from pipeline.settings import get_settings
+    from pipeline.slm.adapters import find
+    from pipeline.slm.runtime import get_runtime
+    from pipeline.training.lora import write_manifest
+
+    if dataset not in DATASETS:
+        err.print(f"[red]Unknown dataset '{dataset}'; choose one of: {', '.join(DATASETS)}[/]")
+        raise typer.Exit(2)
+    settings = get_settings()
+    runtime = get_runtime(settings)
+    with _progress() as bar:
+        tasks: dict[str, Any] = {}
+
+        def step(mode: str, n: int, total: int) -> None:
+            if mode not in tasks:
+                tasks[mode] = bar.add_task(mode, total=total)
+            bar.update(tasks[mode], completed=n)
+            if not err.is_terminal and (n % 10 == 0 or n == total):
+                err.print(f"{mode} {n}/{total}")
+
+        result = evaluation.evaluate(dataset, runtime, settings, limit,
+                                     limit if zero_shot_limit is None else zero_shot_limit, step)
+    path = report or CACHE_DIR / "eval" / f"{dataset}.json"
+    evaluation.write_report(result, path)
+    _print_eval(result)
+    summary = evaluation.headline(result)
+    if result["adapter"] and limit is None:  # the full dev split: the adapter's own figures
+        adapter = find(result["adapter"])
+        write_manifest(adapter.path, {**adapter.manifest, "eval": {
+            "dataset": dataset, "split": "dev", "headline": summary,
+            "adapter": result["modes"]["adapter"], "created_at": result["created_at"]}})
+    err.print(f"report: {path}")
+    typer.echo(json.dumps(summary))
+
+
+def _print_eval(result: dict[str, Any]) -> None:
+    modes = result["modes"]
+    table = Table(f"{result['dataset']} dev", *modes)
+    rows: list[tuple[str, list[Any]]] = [("documents", [m["documents"] for m in modes.values()])]
+    first: dict[str, Any] = next(iter(modes.values()), {})
+    for key in first.get("fields", {}):
+        rows.append((key, [m["fields"][key] for m in modes.values()]))
+    for key in ("mean_accuracy", "f1", "router_accuracy", "schema_valid",
+                "seconds_per_document", "output_tokens_mean"):
+        if key in first:
+            rows.append((key, [m[key] for m in modes.values()]))
+    for mode in modes.values():
+        mode["_cal"] = mode["calibration"]
+    rows.append(("acc. ≥ / < threshold", [
+        f"{m['_cal']['accuracy_above']} ({m['_cal']['fields_above']}) / "
+        f"{m['_cal']['accuracy_below']} ({m['_cal']['fields_below']})" for m in modes.values()]))
+    for mode in modes.values():
+        del mode["_cal"]
+    for name, values in rows:
+        table.add_row(name, *(str(v) for v in values))
+    console.print(table)
+    if "context_recall" in result:
+        console.print(f"labelled values in the model's context: {result['context_recall']}")
 
 
 def _collect(paths: list[Path]) -> list[Any]:
@@ -247,6 +389,8 @@ def extract(
             "errors": ([outcome.error] if outcome.status == "failed" and outcome.error else [])
             + [f"{v['rule']}: {v['message']}" for v in outcome.violations_json()],
             "timings_ms": outcome.timings_ms,
+            "adapter": outcome.extraction.generation.adapter if outcome.extraction else None,
+            "fields": outcome.fields_json(),
         }
         typer.echo(json.dumps(line, ensure_ascii=False) if jsonl
                    else json.dumps(line, indent=2, ensure_ascii=False))

@@ -30,6 +30,7 @@ class DocType:
     table: str  # typed table for the record's scalar fields, keyed by document_id
     child_tables: dict[str, str] = field(default_factory=dict)  # list field → child table
     adapter: str | None = None  # folder name under adapters/, if one is trained
+    context_chars: int = 6000  # of the document the model reads (see pipeline.passages)
 
     def json_schema(self) -> dict[str, Any]:
         return self.draft_model.model_json_schema()
@@ -65,6 +66,7 @@ CONTRACT = DocType(
     table="contracts",
     child_tables={"parties": "contract_parties"},
     adapter="contract",
+    context_chars=2000,
 )
 
 REGISTRY: dict[str, DocType] = {t.name: t for t in (RECEIPT, CONTRACT)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +46,12 @@ class Outcome:
             return None
         return self.extraction.record.model_dump(mode="json")
 
+    def fields_json(self) -> list[dict[str, Any]]:
+        """Each value's confidence and provenance (page, boxes, character span)."""
+        if self.extraction is None:
+            return []
+        return [f.model_dump(mode="json") for f in self.extraction.fields]
+
     def violations_json(self) -> list[dict[str, Any]]:
         if self.extraction is None:
             return []
@@ -61,14 +67,21 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = round((time.perf_counter() - started) * 1000, 1)
 
 
+Converter = Callable[[bytes, str, Settings], Document]
+
+
 def run_stages(
-    data: bytes, filename: str, runtime: Runtime, settings: Settings, hint: str | None = None
+    data: bytes, filename: str, runtime: Runtime, settings: Settings, hint: str | None = None,
+    converter: Converter = convert,
 ) -> Outcome:
-    """convert → classify → extract → validate. Bad input ends `failed` with a reason."""
+    """convert → classify → extract → validate. Bad input ends `failed` with a reason.
+
+    `converter` is `convert` itself except in evaluations, which reuse cached conversions.
+    """
     timings: dict[str, float] = {}
     try:
         with _timed(timings, "convert"):
-            document = convert(data, filename, settings)
+            document = converter(data, filename, settings)
     except DocumentError as exc:
         return Outcome("failed", str(exc), timings_ms=timings)
 
@@ -121,7 +134,7 @@ def process_document(document_id: uuid.UUID, runtime: Runtime, settings: Setting
                 outcome.timings_ms["store"] = round((time.perf_counter() - started) * 1000, 1)
                 records.save_run(
                     conn, document_id, doctypes.get(outcome.extraction.document_type),
-                    _run_row(outcome, runtime), outcome.record_json(),
+                    _run_row(outcome, runtime), outcome.record_json(), outcome.fields_json(),
                 )
             documents.set_status(conn, document_id, outcome.status, outcome.error)
         log.info("document %s → %s %s", document_id, outcome.status, outcome.timings_ms)
@@ -134,7 +147,7 @@ def _run_row(outcome: Outcome, runtime: Runtime) -> dict[str, Any]:
     return {
         "model": runtime.name,
         "model_sha256": runtime.model_sha256,
-        "adapter": None,  # adapters arrive with the runtime issue; the base model runs alone
+        "adapter": generation.adapter,
         "classifier": outcome.classification.method,
         "classifier_confidence": outcome.classification.confidence,
         "timings_ms": outcome.timings_ms,

@@ -27,7 +27,6 @@ import gzip
 import hashlib
 import json
 import logging
-import lzma
 import os
 import time
 from collections import Counter
@@ -39,7 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pipeline import doctypes
+from pipeline import datasets, doctypes
 from pipeline.classify import (
     EMBED_CHARS,
     EMBED_TOKENS,
@@ -49,16 +48,22 @@ from pipeline.classify import (
     RouterHead,
     load_head,
 )
-from pipeline.errors import DocumentError
+from pipeline.datasets import (
+    DATASETS_DIR,
+    Source,
+    convert_cached,
+    kleister_sources,
+    sroie_sources,
+    write_atomic,
+)
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS_DIR = ROOT.parent / "shared" / "datasets"
 SAMPLES_DIR = ROOT / "samples" / "documents"
-CACHE_DIR = Path.home() / ".cache" / "docket" / "router"
+CACHE_DIR = datasets.CACHE_DIR / "router"
 CLASSES: tuple[str, ...] = ("receipt", "contract", doctypes.UNKNOWN)
 DEV_EVERY = 5  # every 5th SROIE id / negative source package goes to dev
 
@@ -85,20 +90,6 @@ Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class Source:
-    """One training/dev document before conversion."""
-
-    dataset: str  # "sroie", "kleister-nda", "other-text" or "samples"
-    key: str  # id within the dataset
-    label: str
-    split: str  # "train" or "dev"
-    path: Path
-    filename: str  # the upload name convert() sees (a hint only)
-    snippet_chars: int | None = None  # negatives: cut the converted text to about this
-    window: float = 0.0  # > 0: a later window, from this fraction of the text (augmentation)
-
-
-@dataclass(frozen=True)
 class Example:
     source: Source
     text: str  # what the head sees (already cut to EMBED_CHARS)
@@ -106,31 +97,6 @@ class Example:
 
 
 # --- data sources -------------------------------------------------------------------------
-
-
-def sroie_sources(datasets_dir: Path = DATASETS_DIR) -> list[Source]:
-    """SROIE receipt scans; ids sorted, every 5th to dev."""
-    images = sorted((datasets_dir / "sroie" / "images").glob("*.jpg"))
-    return [
-        Source("sroie", path.stem, "receipt", "dev" if i % DEV_EVERY == DEV_EVERY - 1 else "train",
-               path, path.name)
-        for i, path in enumerate(images)
-    ]
-
-
-def kleister_sources(datasets_dir: Path = DATASETS_DIR) -> list[Source]:
-    """Kleister-NDA PDFs, split by the dataset's own train/ and dev-0/ folders."""
-    root = datasets_dir / "kleister-nda"
-    sources = []
-    for folder, split in (("train", "train"), ("dev-0", "dev")):
-        with lzma.open(root / folder / "in.tsv.xz", "rt", encoding="utf-8") as fh:
-            names = [line.split("\t", 1)[0] for line in fh]
-        for name in names:
-            path = root / "documents" / name
-            if path.is_file():
-                sources.append(Source("kleister-nda", Path(name).stem, "contract", split, path,
-                                      name))
-    return sources
 
 
 def windows(sources: list[Source], fractions: tuple[float, ...]) -> list[Source]:
@@ -239,24 +205,10 @@ def _source_bytes(source: Source) -> bytes:
     return data
 
 
-def converted_text(source: Source, settings: Settings, cache_dir: Path = CACHE_DIR) -> str | None:
+def converted_text(source: Source, settings: Settings) -> str | None:
     """The document's text as Docket's `convert()` produces it (None if it refuses the file)."""
-    from pipeline.convert import convert
-
-    data = _source_bytes(source)
-    route = f"{settings.ocr_dpi}:{settings.docling_artifacts_path is not None}"
-    key = hashlib.sha256(data + b"\0" + source.filename.encode() + b"\0" + route.encode())
-    path = cache_dir / "text" / f"{key.hexdigest()}.json"
-    if path.is_file():
-        cached = json.loads(path.read_text())
-        return None if cached["text"] is None else str(cached["text"])
-    try:
-        text: str | None = convert(data, source.filename, settings).text()
-    except DocumentError as exc:
-        log.info("convert() refused %s: %s", source.path, exc)
-        text = None
-    _write_atomic(path, json.dumps({"file": str(source.path), "text": text}).encode())
-    return text
+    document = convert_cached(_source_bytes(source), source.filename, settings)
+    return None if document is None else document.text()
 
 
 def _snippet(text: str, chars: int, seed: int) -> str:
@@ -301,20 +253,13 @@ def embed_cached(text: str, runtime: Runtime, cache_dir: Path = CACHE_DIR) -> np
     return vector
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def build_examples(sources: list[Source], runtime: Runtime, settings: Settings,
                    progress: Progress | None = None, cache_dir: Path = CACHE_DIR) -> list[Example]:
     """Convert, cut and embed every source (cached); sources convert() refuses are skipped."""
     examples = []
     started = time.perf_counter()
     for i, source in enumerate(sources, 1):
-        text = converted_text(source, settings, cache_dir)
+        text = converted_text(source, settings)
         if text is not None and source.snippet_chars is not None:
             text = _snippet(text, source.snippet_chars, _stable_int(source.key))
         if text is not None and source.window:
@@ -526,8 +471,8 @@ def save_head(output_dir: Path, weight: torch.Tensor, bias: torch.Tensor,
     from safetensors.torch import save
 
     data = save({"weight": weight.contiguous().float(), "bias": bias.contiguous().float()})
-    _write_atomic(output_dir / WEIGHTS, data)
-    _write_atomic(output_dir / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
+    write_atomic(output_dir / WEIGHTS, data)
+    write_atomic(output_dir / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
 
 
 def evaluate_router(runtime: Runtime, settings: Settings, head_dir: Path = ROUTER_DIR,

@@ -28,6 +28,16 @@ class Settings(BaseSettings):
         default=1.3, description="on words already written in earlier values (see runtime)"
     )
 
+    select_passages: bool = Field(
+        default=True, description="long documents: opening + keyword passages (False: a cut)"
+    )
+    use_adapters: bool = Field(
+        default=True, description="use each type's LoRA adapter (False: base model, zero-shot)"
+    )
+    confidence_threshold: float = Field(
+        default=0.5, description="a value the model wrote with less confidence → needs_review"
+    )
+
     max_upload_bytes: int = 50 * 1024 * 1024
     max_files_per_batch: int = 1000
     max_pages: int = 200

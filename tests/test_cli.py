@@ -63,8 +63,13 @@ def test_extract_jsonl_contract() -> None:
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(lines) == 1
     line = lines[0]
-    assert set(line) == {"file", "document_type", "record", "valid", "errors", "timings_ms"}
-    assert line["document_type"] == "receipt"
+    assert set(line) == {"file", "document_type", "record", "valid", "errors", "timings_ms",
+                         "adapter", "fields"}
+    assert line["document_type"] == "receipt" and line["adapter"] == "receipt"
+    total = next(f for f in line["fields"] if f["path"] == "total")
+    assert 0 < total["confidence"] <= 1
+    if total["value"] is not None and total["page"] is not None:  # found in the text layer
+        assert total["page"] == 1 and total["bboxes"] and total["char_end"] > total["char_start"]
     assert set(line["record"]) >= {"merchant_name", "merchant_address", "date", "currency",
                                    "items", "subtotal", "tax", "total", "payment_method"}
     assert line["valid"] == (line["errors"] == [])

@@ -96,6 +96,11 @@ def test_receipts_and_contracts_land_in_typed_tables(
         assert set(doc["timings_ms"]) >= {"convert", "classify", "extract"}
         if doc["status"] == "needs_review":
             assert doc["violations"] and doc["error"].startswith("Needs review")
+        assert doc["adapter"] == doc_type  # the type's adapter was activated
+        fields = {f["path"]: f for f in doc["fields"]}
+        assert fields and all(0 <= f["confidence"] <= 1 for f in fields.values())
+        located = [f for f in fields.values() if f["page"] is not None]
+        assert located and all(f["bboxes"] for f in located), fields  # boxes from the converter
     receipts = conn.execute(
         "SELECT r.* FROM receipts r JOIN documents d ON d.id = r.document_id"
         " WHERE d.filename IN ('receipt-cafe.png', 'receipt-bookshop.pdf')"
@@ -111,6 +116,9 @@ def test_receipts_and_contracts_land_in_typed_tables(
         "SELECT output_tokens, tokens_per_s, timings_ms FROM extraction_runs"
     ).fetchall()
     assert runs and all(r["output_tokens"] > 0 and r["tokens_per_s"] > 0 for r in runs)
+    stored = conn.execute("SELECT count(*) AS n, count(page) AS located FROM extracted_fields"
+                          ).fetchone()
+    assert stored is not None and stored["n"] > 0 and stored["located"] > 0
 
 
 def test_uploading_the_same_bytes_again_is_not_a_new_job(batch: dict[str, Any]) -> None:

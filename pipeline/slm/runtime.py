@@ -1,8 +1,11 @@
 """Greedy, schema-constrained decoding on CPU with PyTorch (eager transformers).
 
-One `Runtime` per process holds the base model; `generate_json` returns text that parses
-against the given JSON schema because every step masks the tokens xgrammar says cannot
-follow. Token log-probabilities (after masking) are kept: they are the confidence signal.
+One `Runtime` per process holds the base model and every LoRA adapter trained on its weights
+(`adapters/<name>/`, loaded side by side with PEFT); `generate_json(..., adapter=name)`
+activates one for that call (a flag flip: the base weights are neither reloaded nor copied),
+`adapter=None` runs the plain base model. The returned text parses against the given JSON
+schema because every step masks the tokens xgrammar says cannot follow. Token
+log-probabilities (after masking) are kept: they are the confidence signal.
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ import logging
 import math
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from pipeline.settings import Settings, get_settings
+from pipeline.slm import adapters as adapter_store
 from pipeline.slm.models import PreparedModel, prepare
 
 log = logging.getLogger(__name__)
@@ -32,8 +39,10 @@ class Generation:
     prefill_s: float
     decode_s: float
     finished: bool  # False when the token budget ran out before the JSON was complete
+    token_ids: list[int] = field(default_factory=list)
     token_texts: list[str] = field(default_factory=list)
     token_logprobs: list[float] = field(default_factory=list)
+    adapter: str | None = None
 
     @property
     def decode_tokens_per_s(self) -> float:
@@ -49,7 +58,8 @@ class Generation:
 class Runtime:
     """The base model, its tokenizer and a grammar compiler, loaded once per process."""
 
-    def __init__(self, prepared: PreparedModel, threads: int = 0) -> None:
+    def __init__(self, prepared: PreparedModel, threads: int = 0,
+                 adapters_dir: Path = adapter_store.ADAPTERS_DIR) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import xgrammar as xgr
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -59,10 +69,21 @@ class Runtime:
         self.name = prepared.name
         self.model_sha256 = prepared.gguf_sha256
         self.tokenizer = AutoTokenizer.from_pretrained(str(prepared.path))
-        self.model = AutoModelForCausalLM.from_pretrained(
+        self.base = AutoModelForCausalLM.from_pretrained(
             str(prepared.path), dtype=torch.float32
         ).eval()
-        vocab_size = self.model.config.vocab_size
+        self.model: Any = self.base
+        self.adapters = {a.name: a for a in adapter_store.for_model(self.model_sha256,
+                                                                    adapters_dir)}
+        for n, adapter in enumerate(self.adapters.values()):
+            from peft import PeftModel
+
+            if n == 0:
+                self.model = PeftModel.from_pretrained(self.base, str(adapter.path),
+                                                       adapter_name=adapter.name).eval()
+            else:
+                self.model.load_adapter(str(adapter.path), adapter_name=adapter.name)
+        vocab_size = self.base.config.vocab_size
         eos = [self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else None
         self._token_info = xgr.TokenizerInfo.from_huggingface(
             self.tokenizer, vocab_size=vocab_size, stop_token_ids=eos
@@ -71,6 +92,23 @@ class Runtime:
         self._xgr = xgr
         self.load_s = time.perf_counter() - started
         log.info("Loaded %s in %.1f s", self.name, self.load_s)
+
+    @contextmanager
+    def using(self, adapter: str | None) -> Iterator[None]:
+        """Run the enclosed calls with this adapter active (None: the plain base model)."""
+        if not self.adapters:
+            if adapter is not None:
+                raise ValueError(f"No adapter '{adapter}' is loaded for {self.name}")
+            yield
+        elif adapter is None:
+            with self.model.disable_adapter():
+                yield
+        else:
+            if adapter not in self.adapters:
+                raise ValueError(f"No adapter '{adapter}' is loaded for {self.name}; loaded: "
+                                 f"{', '.join(self.adapters)}")
+            self.model.set_adapter(adapter)
+            yield
 
     @lru_cache(maxsize=64)  # noqa: B019 - one runtime per process; schemas are few
     def _grammar(self, schema_json: str) -> Any:
@@ -95,7 +133,7 @@ class Runtime:
     @lru_cache(maxsize=1)  # noqa: B019 - one runtime per process
     def _quote_tokens(self) -> torch.Tensor:
         """Every token containing a double quote: the ones that can close a JSON string."""
-        mask = torch.zeros(self.model.config.vocab_size, dtype=torch.bool)
+        mask = torch.zeros(self.base.config.vocab_size, dtype=torch.bool)
         for token, index in self.tokenizer.get_vocab().items():
             if '"' in token and index < len(mask):
                 mask[index] = True
@@ -110,7 +148,8 @@ class Runtime:
         input_ids = self.tokenizer(
             text, return_tensors="pt", truncation=True, max_length=max_tokens
         )["input_ids"]
-        out = self.model.model(input_ids=input_ids)
+        with self.using(None):
+            out = self.base.model(input_ids=input_ids)
         return out.last_hidden_state[0].float().mean(dim=0)
 
     @torch.inference_mode()
@@ -121,6 +160,7 @@ class Runtime:
         max_new_tokens: int,
         allowed: torch.Tensor | None = None,
         repetition_penalty: float = 1.0,
+        adapter: str | None = None,
     ) -> Generation:
         """Greedy decoding that always parses against `schema`.
 
@@ -128,8 +168,16 @@ class Runtime:
         where the grammar needs a token outside it, the grammar wins, so the output still parses.
         `repetition_penalty` (> 1) discourages, inside string values, words already written in
         earlier values (digits are exempt: amounts legitimately repeat): a small model otherwise
-        fills a list by repeating its first element.
+        fills a list by repeating its first element. `adapter` names the LoRA adapter to use.
         """
+        with self.using(adapter):
+            generation = self._generate(prompt, schema, max_new_tokens, allowed,
+                                        repetition_penalty)
+        generation.adapter = adapter
+        return generation
+
+    def _generate(self, prompt: str, schema: dict[str, Any], max_new_tokens: int,
+                  allowed: torch.Tensor | None, repetition_penalty: float) -> Generation:
         xgr = self._xgr
         grammar = self._grammar(json.dumps(schema))  # key order is the output order
         matcher = xgr.GrammarMatcher(grammar)
@@ -195,6 +243,7 @@ class Runtime:
             prefill_s=prefill_s,
             decode_s=decode_s,
             finished=finished,
+            token_ids=ids,
             token_texts=texts,
             token_logprobs=logprobs,
         )

@@ -23,8 +23,10 @@ def save_run(
     doctype: DocType,
     run: dict[str, Any],
     record: dict[str, Any] | None,
+    fields: list[dict[str, Any]] | None = None,
 ) -> int:
-    """Insert the extraction run and replace the typed rows; returns the run id."""
+    """Insert the extraction run with its fields' evidence and replace the typed rows;
+    returns the run id."""
     row = conn.execute(
         """INSERT INTO extraction_runs (document_id, model, model_sha256, adapter, document_type,
                classifier, classifier_confidence, timings_ms, prompt_tokens, output_tokens,
@@ -45,6 +47,14 @@ def save_run(
     ).fetchone()
     assert row is not None
     run_id: int = row["id"]
+    for position, item in enumerate(fields or []):
+        conn.execute(
+            """INSERT INTO extracted_fields (run_id, document_id, position, path, value,
+                   confidence, page, bboxes, char_start, char_end)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (run_id, document_id, position, item["path"], item["value"], item["confidence"],
+             item["page"], Jsonb(item["bboxes"]), item["char_start"], item["char_end"]),
+        )
     conn.execute(
         sql.SQL("DELETE FROM {} WHERE document_id = %s").format(sql.Identifier(doctype.table)),
         (document_id,),
@@ -77,3 +87,12 @@ def latest_run(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] 
            FROM extraction_runs WHERE document_id = %s ORDER BY id DESC LIMIT 1""",
         (document_id,),
     ).fetchone()
+
+
+def run_fields(conn: Connection[Any], run_id: int) -> list[dict[str, Any]]:
+    """A run's per-field evidence, in answer order."""
+    return conn.execute(
+        """SELECT path, value, confidence, page, bboxes, char_start, char_end
+           FROM extracted_fields WHERE run_id = %s ORDER BY position""",
+        (run_id,),
+    ).fetchall()

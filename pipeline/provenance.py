@@ -1,0 +1,155 @@
+"""Where each extracted value came from, and how sure the model was of it.
+
+- Confidence: the model's own probability for the tokens that wrote the value (after the
+  grammar's mask), summarised as the lowest one: a value is as weak as its least certain token
+  (one unsure digit makes a wrong total). The closing quote counts too: it is where the model
+  decided the value was complete.
+- Provenance: the value located in the converted document's text (exactly, then ignoring case,
+  then ignoring white space and line breaks), mapped back to the lines it covers: page, one box
+  per line, and the character span in `Document.text()`. Values the model normalised (an ISO
+  date, a name without its comma) may have no span; they keep their confidence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from pipeline.document import BBox, Document
+
+
+class FieldEvidence(BaseModel):
+    """One extracted value with its confidence and where it is in the document."""
+
+    path: str = Field(description="path in the model's answer: 'total', 'items[0].amount'")
+    value: str | None
+    confidence: float = Field(ge=0, le=1)
+    page: int | None = None
+    bboxes: list[BBox] = Field(default_factory=list)
+    char_start: int | None = None
+    char_end: int | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    path: str
+    start: int  # in the answer's text, the value's first character (a quote for strings)
+    end: int  # one past its last character
+    value: Any
+
+
+def value_spans(answer: str) -> list[Span]:
+    """Every scalar value in a JSON answer with its character range in the text."""
+    decoder = json.JSONDecoder()
+    spans: list[Span] = []
+
+    def skip(i: int) -> int:
+        while i < len(answer) and answer[i] in " \t\r\n":
+            i += 1
+        return i
+
+    def walk(i: int, path: str) -> int:
+        i = skip(i)
+        if answer[i] == "{":
+            i = skip(i + 1)
+            while answer[i] != "}":
+                key, i = json.decoder.scanstring(answer, i + 1)  # type: ignore[attr-defined]
+                i = skip(skip(i) + 1)  # past ':'
+                i = skip(walk(i, f"{path}.{key}" if path else key))
+                if answer[i] == ",":
+                    i = skip(i + 1)
+            return i + 1
+        if answer[i] == "[":
+            i = skip(i + 1)
+            n = 0
+            while answer[i] != "]":
+                i = skip(walk(i, f"{path}[{n}]"))
+                n += 1
+                if answer[i] == ",":
+                    i = skip(i + 1)
+            return i + 1
+        value, end = decoder.raw_decode(answer, i)
+        spans.append(Span(path, i, end, value))
+        return end
+
+    with contextlib.suppress(IndexError, ValueError):  # a truncated answer: keep what was whole
+        walk(0, "")
+    return spans
+
+
+def confidences(answer: str, token_texts: list[str], token_logprobs: list[float],
+                spans: list[Span]) -> dict[str, float]:
+    """Lowest token probability over the tokens that overlap each value's characters."""
+    starts, offset = [], 0
+    for text in token_texts:
+        starts.append(offset)
+        offset += len(text)
+    out: dict[str, float] = {}
+    for span in spans:
+        probs = [math.exp(lp) for text, start, lp in zip(token_texts, starts, token_logprobs,
+                                                          strict=False)
+                 if start < span.end and start + len(text) > span.start]
+        out[span.path] = round(min(probs), 4) if probs else 0.0
+    return out
+
+
+def locate(value: str, text: str) -> tuple[int, int] | None:
+    """The value's character span in the text: exact, case-blind, then white-space-blind."""
+    if not value.strip():
+        return None
+    found = text.find(value)
+    if found >= 0:
+        return found, found + len(value)
+    lowered = text.lower().find(value.lower())
+    if lowered >= 0:
+        return lowered, lowered + len(value)
+    words = [re.escape(w) for w in re.split(r"[\s,]+", value) if w]
+    if not words:
+        return None
+    match = re.search(r"[\s,]*".join(words), text, re.IGNORECASE)
+    return (match.start(), match.end()) if match else None
+
+
+def evidence(document: Document, answer: str, token_texts: list[str],
+             token_logprobs: list[float]) -> list[FieldEvidence]:
+    """Confidence and provenance of every value in the model's answer (nulls included:
+    a confident null is a claim too)."""
+    spans = value_spans(answer)
+    scores = confidences(answer, token_texts, token_logprobs, spans)
+    text = document.text()
+    lines = _line_offsets(document)
+    out = []
+    for span in spans:
+        value = None if span.value is None else str(span.value)
+        item = FieldEvidence(path=span.path, value=value, confidence=scores[span.path])
+        where = locate(value, text) if value else None
+        if where is not None:
+            covered = [(page, bbox) for start, end, page, bbox in lines
+                       if start < where[1] and end > where[0]]
+            item.char_start, item.char_end = where
+            item.page = covered[0][0] if covered else None
+            item.bboxes = [bbox for page, bbox in covered if bbox is not None
+                           and page == item.page]
+        out.append(item)
+    return out
+
+
+def _line_offsets(document: Document) -> list[tuple[int, int, int, BBox | None]]:
+    """(start, end, page, box) of every line in `Document.text()`'s character positions."""
+    out = []
+    offset = 0
+    for p, page in enumerate(document.pages):
+        if p:
+            offset += 2  # pages are joined by a blank line
+        for n, line in enumerate(page.lines):
+            if n:
+                offset += 1
+            out.append((offset, offset + len(line.text), page.number, line.bbox))
+            offset += len(line.text)
+    return out

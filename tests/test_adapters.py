@@ -1,0 +1,148 @@
+"""Adapters: training targets, a real (tiny) training run, loading and switching, evaluation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from pipeline import doctypes
+from pipeline.datasets import DATASETS_DIR, kleister_sources, sroie_sources
+from pipeline.slm.runtime import Runtime
+from pipeline.training import synthetic
+from pipeline.training.lora import encode
+from pipeline.training.targets import (
+    as_stated,
+    date_as_stated,
+    draft_target,
+    kleister_draft,
+    sroie_draft,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_datasets = pytest.mark.skipif(not (DATASETS_DIR / "sroie").is_dir(),
+                                    reason="../shared/datasets is not beside the checkout")
+
+
+def _docket(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_targets_are_the_compact_json_the_grammar_writes() -> None:
+    made = synthetic.receipt(7)
+    target = draft_target(doctypes.RECEIPT, made.labels, set(), made.key, "prompt")
+    assert json.loads(target.text) == made.labels
+    assert target.text == json.dumps(json.loads(target.text), ensure_ascii=False)
+    assert all(piece.scored for piece in target.pieces)
+
+
+def test_unlabelled_fields_carry_no_loss(runtime: Runtime) -> None:
+    draft, unscored = sroie_draft({"company": ["ACME SDN BHD"], "total": ["9.90"]})
+    target = draft_target(doctypes.RECEIPT, draft, unscored, "x", "Receipt:\nACME\n\nJSON: ")
+    assert list(json.loads(target.text)) == list(doctypes.RECEIPT.draft_model.model_fields)
+    learned = runtime.tokenizer.decode(encode(target, runtime.tokenizer, 512).labels)
+    assert '"ACME SDN BHD"' in learned and '"9.90"' in learned
+    assert "null" not in learned.split('"merchant_address":')[1].split('"total"')[0].replace(
+        '"date":', "")  # address, date, currency, subtotal, tax: unlabelled here
+    assert "[]" not in learned  # items: unlabelled in SROIE
+
+
+def test_kleister_values_are_spelled_as_the_document_does() -> None:
+    text = "This Agreement is made as of March 3, 2019 by NIKE, Inc. and Eric Dean Sprunk."
+    assert as_stated("Nike Inc.", text) == "NIKE Inc."
+    assert as_stated("Unknown Party LLC", text) == "Unknown Party LLC"
+    assert date_as_stated("2019-03-03", text) == "March 3, 2019"
+    assert date_as_stated("2020-01-01", text) == "2020-01-01"
+    draft, unscored = kleister_draft({"party": ["Nike Inc."], "term": ["2 years"]}, text)
+    assert draft["parties"] == [{"name": "NIKE Inc.", "role": None}]
+    assert draft["jurisdiction"] is None and "jurisdiction" not in unscored  # absent = null
+
+
+@needs_datasets
+def test_dataset_splits_are_stable_and_labelled() -> None:
+    receipts = sroie_sources()
+    contracts = kleister_sources()
+    assert sum(s.split == "dev" for s in receipts) == len(receipts) // 5
+    assert all(s.labels.get("total") for s in receipts[:20])
+    assert {s.split for s in contracts} == {"train", "dev"}
+    assert all(s.labels.get("party") for s in contracts if s.split == "dev")
+
+
+@needs_datasets
+def test_train_refuses_a_folder_of_the_other_type() -> None:
+    result = _docket("adapters", "train", "--type", "contract", "--data",
+                     str(DATASETS_DIR / "sroie"), timeout=120)
+    assert result.returncode == 2 and "holds receipts, not contracts" in result.stderr
+
+
+@needs_datasets
+def test_a_trained_adapter_is_saved_loaded_and_switched_without_reloading_the_base(
+        tmp_path: Path, settings: Any) -> None:
+    out = tmp_path / "adapters" / "receipt"
+    result = _docket("adapters", "train", "--type", "receipt", "--data",
+                     str(DATASETS_DIR / "sroie"), "--limit", "2", "--synthetic", "1",
+                     "--output", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["base_model"] == "gemma-3-270m" and len(manifest["base_model_sha256"]) == 64
+    assert manifest["training"]["examples"] == 3 and manifest["training"]["seconds"] > 0
+    assert (out / "adapter_model.safetensors").stat().st_size > 100_000
+
+    from pipeline.slm.models import prepare
+
+    rt = Runtime(prepare(settings.model, settings.model_cache_dir), adapters_dir=out.parent)
+    assert list(rt.adapters) == ["receipt"]
+    weight = rt.base.get_input_embeddings().weight
+    pointer = weight.data_ptr()
+    ids = rt.tokenizer("Receipt:\nTOTAL 9.90", return_tensors="pt")["input_ids"]
+    with torch.inference_mode():
+        with rt.using("receipt"):
+            adapted = rt.model(input_ids=ids).logits
+        with rt.using(None):
+            plain = rt.model(input_ids=ids).logits
+    assert rt.base.get_input_embeddings().weight.data_ptr() == pointer  # never copied
+    assert not torch.equal(adapted, plain)  # the adapter is applied, and can be switched off
+    with pytest.raises(ValueError, match="No adapter 'legal'"):
+        with rt.using("legal"):
+            pass
+
+
+def test_committed_adapters_fit_the_base_model(runtime: Runtime) -> None:
+    for name in ("receipt", "contract"):
+        assert name in runtime.adapters, f"adapters/{name} is missing or for other weights"
+        manifest = runtime.adapters[name].manifest
+        assert manifest["training"]["documents"] > 0 and manifest["rank"] > 0
+
+
+@needs_datasets
+def test_eval_scores_the_dev_split_zero_shot_and_with_the_adapter(tmp_path: Path) -> None:
+    report = tmp_path / "sroie.json"
+    result = _docket("eval", "--dataset", "sroie", "--limit", "2", "--zero-shot-limit", "1",
+                     "--report", str(report))
+    assert result.returncode == 0, result.stderr[-3000:]
+    headline = json.loads(result.stdout.strip().splitlines()[-1])
+    assert headline["dataset"] == "sroie"
+    assert headline["adapter_documents"] == 2 and headline["zero-shot_documents"] == 1
+    assert 0 <= headline["adapter_mean_accuracy"] <= 1
+    assert headline["router_accuracy"] == 1.0 and headline["schema_valid"] == 1.0
+    full = json.loads(report.read_text())
+    adapter = full["modes"]["adapter"]
+    assert set(adapter["fields"]) == {"company", "address", "date", "total"}
+    assert adapter["calibration"]["fields_above"] + adapter["calibration"]["fields_below"] == 8
+
+
+@needs_datasets
+def test_eval_on_contracts_reports_f1_and_context_recall(tmp_path: Path) -> None:
+    result = _docket("eval", "--dataset", "kleister-nda", "--limit", "2", "--zero-shot-limit",
+                     "0", "--report", str(tmp_path / "k.json"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    headline = json.loads(result.stdout.strip().splitlines()[-1])
+    assert 0 <= headline["adapter_f1"] <= 1 and "zero-shot_f1" not in headline
+    recall = json.loads((tmp_path / "k.json").read_text())["context_recall"]
+    assert recall["values"] > 0 and recall["selected"] >= recall["truncated"]
