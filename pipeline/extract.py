@@ -9,6 +9,7 @@ the exact answers, so it decodes plainly (its manifest's `decoding` says so).
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any, get_origin
@@ -62,6 +63,29 @@ def adapter_for(doctype: DocType, runtime: Runtime, settings: Settings) -> str |
     return None
 
 
+def null_out(schema: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """The schema with the fields at `paths` ("title", "parties.role") fixed to null / [].
+
+    An adapter trained without labels for a field (Kleister has no titles, roles, notice or
+    signatories) only ever saw null there in training; measured on the NDA sample, letting it
+    write such a field anyway (a role) threw it off the distribution it learned, and it went
+    on inventing parties. Fixing those fields keeps decoding on what the adapter knows.
+    """
+    schema = copy.deepcopy(schema)
+    defs = schema.get("$defs", {})
+    for path in paths:
+        node = schema
+        *parents, name = path.split(".")
+        for parent in parents:
+            child = node["properties"][parent]
+            child = child.get("items", child)
+            node = defs[child["$ref"].rsplit("/", 1)[1]] if "$ref" in child else child
+        spec = node["properties"][name]
+        is_list = spec.get("type") == "array"
+        node["properties"][name] = {"type": "array", "maxItems": 0} if is_list else {"type": "null"}
+    return schema
+
+
 def extract(
     document: Document, doctype: DocType, runtime: Runtime, settings: Settings
 ) -> Extraction:
@@ -72,8 +96,11 @@ def extract(
     if decoding.get("copy_preference", True):
         # Values are copied from the document: prefer its tokens inside JSON strings.
         allowed = runtime.vocabulary_mask([text, "null"])
+    schema = doctype.json_schema()
+    if adapter:
+        schema = null_out(schema, runtime.adapters[adapter].manifest.get("unlearned", []))
     generation = runtime.generate_json(
-        prompt, doctype.json_schema(), settings.max_new_tokens, allowed,
+        prompt, schema, settings.max_new_tokens, allowed,
         repetition_penalty=decoding.get("repetition_penalty", settings.repetition_penalty),
         adapter=adapter,
     )

@@ -31,6 +31,7 @@ class Target:
     key: str
     prompt: str
     pieces: list[Piece]
+    unscored: frozenset[str] = frozenset()  # field paths whose values teach nothing here
 
     @property
     def text(self) -> str:
@@ -71,7 +72,7 @@ def draft_target(doctype: DocType, draft: dict[str, Any], unscored: set[str], ke
         for name in {str(error["loc"][0]) for error in exc.errors()}:
             ordered[name] = [] if name in _list_fields(doctype) else None
             unscored.add(name)
-    return Target(key, prompt, render(ordered, unscored))
+    return Target(key, prompt, render(ordered, unscored), frozenset(unscored))
 
 
 def _list_fields(doctype: DocType) -> set[str]:
