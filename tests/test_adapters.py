@@ -108,9 +108,8 @@ def test_a_trained_adapter_is_saved_loaded_and_switched_without_reloading_the_ba
             plain = rt.model(input_ids=ids).logits
     assert rt.base.get_input_embeddings().weight.data_ptr() == pointer  # never copied
     assert not torch.equal(adapted, plain)  # the adapter is applied, and can be switched off
-    with pytest.raises(ValueError, match="No adapter 'legal'"):
-        with rt.using("legal"):
-            pass
+    with pytest.raises(ValueError, match="No adapter 'legal'"), rt.using("legal"):
+        pass
 
 
 def test_committed_adapters_fit_the_base_model(runtime: Runtime) -> None:
