@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from pipeline.doctypes import DocType
 from pipeline.document import Document
-from pipeline.passages import context_for
+from pipeline.passages import context_for, truncated
 from pipeline.provenance import FieldEvidence, evidence
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Generation, Runtime
@@ -52,7 +52,7 @@ def prompt_for(document: Document, doctype: DocType, settings: Settings) -> tupl
     if settings.select_passages:
         text = context_for(document, doctype.name, budget).text
     else:
-        text = document.text(max_chars=budget)
+        text = truncated(document, budget)
     return build_prompt(doctype, text), text
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import datasets, doctypes
-from pipeline.extract import prompt_for
+from pipeline.extract import build_prompt, prompt_for
 from pipeline.settings import Settings
 from pipeline.training import synthetic, targets
 from pipeline.training.targets import Target
@@ -62,7 +62,7 @@ def training_targets(doc_type: str, data_dir: Path, settings: Settings, syntheti
         out.append(targets.draft_target(doctype, draft, unscored, source.key, prompt))
     made = [synthetic.receipt(seed) for seed in range(synthetic_receipts)]
     out += [targets.draft_target(doctype, r.labels, set(), r.key,
-                                 prompt_for_text(doctype, r.text)) for r in made]
+                                 build_prompt(doctype, r.text)) for r in made]
     summary = {
         "dataset": dataset,
         "data_dir": str(data_dir),
@@ -75,8 +75,3 @@ def training_targets(doc_type: str, data_dir: Path, settings: Settings, syntheti
     }
     return out, summary
 
-
-def prompt_for_text(doctype: doctypes.DocType, text: str) -> str:
-    from pipeline.extract import build_prompt
-
-    return build_prompt(doctype, text)
