@@ -18,6 +18,11 @@ class Settings(BaseSettings):
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/docket"
     broker_url: str = "redis://127.0.0.1:6379/0"
+    analyst_database_url: str | None = Field(
+        default=None,
+        description="read-only connection for `docket query`; default: database_url as the "
+        "docket_analyst role (created by the migrations)",
+    )
 
     model: Literal["gemma-3-270m", "smollm2-135m"] = "gemma-3-270m"
     model_cache_dir: Path = Field(default=Path.home() / ".cache" / "docket" / "models")

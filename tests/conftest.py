@@ -1,7 +1,8 @@
 """Test fixtures on real parts: a fresh Postgres database, Redis, the real model, a real worker.
 
 Tests use their own database (`docket_test`) and Redis database (15) so they never touch a
-user's data; settings reach every process (this one and the worker) through the environment.
+user's data (`DOCKET_TEST_DB`, `DOCKET_TEST_REDIS_DB` choose others); settings reach every
+process (this one and the worker) through the environment.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "documents"
-TEST_DB = "docket_test"
+# Two test runs side by side (e.g. two developers' checkouts) set these apart.
+TEST_DB = os.environ.get("DOCKET_TEST_DB", "docket_test")
+TEST_REDIS_DB = os.environ.get("DOCKET_TEST_REDIS_DB", "15")
 os.environ["DOCKET_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{TEST_DB}"
-os.environ["DOCKET_BROKER_URL"] = "redis://127.0.0.1:6379/15"
+os.environ["DOCKET_BROKER_URL"] = f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 
@@ -44,6 +47,20 @@ def database(settings) -> str:  # type: ignore[no-untyped-def]
         c.execute(f"CREATE DATABASE {TEST_DB}")
     migrate(settings.database_url)
     return str(settings.database_url)
+
+
+@pytest.fixture(scope="session")
+def api_keys(database: str) -> dict[str, str]:
+    """One real API key per role, created the way an admin does: role → secret."""
+    from pipeline.storage.db import connect
+    from pipeline.storage.keys import ROLES, create_key
+
+    with connect(database) as connection:
+        return {role: create_key(connection, f"test-{role}", role)[1] for role in ROLES}
+
+
+def headers(api_keys: dict[str, str], role: str) -> dict[str, str]:
+    return {"X-API-Key": api_keys[role]}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from pipeline.api import app
 from pipeline.storage.db import connect
-from tests.conftest import SAMPLES, wait_for_batch
+from tests.conftest import SAMPLES, headers, wait_for_batch
 
 
 def _encrypted_pdf() -> bytes:
@@ -26,7 +26,7 @@ def _encrypted_pdf() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def batch(database: str, worker: Any) -> dict[str, Any]:
+def batch(database: str, worker: Any, api_keys: dict[str, str]) -> dict[str, Any]:
     """Upload the samples plus four bad files in one request and wait for the batch."""
     good = ["receipt-cafe.png", "receipt-bookshop.pdf", "contract-nda.pdf"]
     bad = {
@@ -37,7 +37,7 @@ def batch(database: str, worker: Any) -> dict[str, Any]:
     }
     files = [("files", (name, (SAMPLES / name).read_bytes())) for name in good]
     files += [("files", (name, data)) for name, data in bad.items()]
-    client = TestClient(app)
+    client = TestClient(app, headers=headers(api_keys, "uploader"))
     # A request with nothing processable is refused with a 4xx that says why…
     refused = client.post("/v1/documents", files=[("files", ("tool.exe", bad["tool.exe"]))])
     assert refused.status_code == 415 and "Windows program" in refused.json()["detail"]
@@ -130,8 +130,8 @@ def test_uploading_the_same_bytes_again_is_not_a_new_job(batch: dict[str, Any]) 
     assert again["documents"][0]["id"] == first["id"] and again["documents"][0]["duplicate"]
 
 
-def test_upload_limits_answer_4xx(database: str, settings: Any) -> None:
-    client = TestClient(app)
+def test_upload_limits_answer_4xx(settings: Any, api_keys: dict[str, str]) -> None:
+    client = TestClient(app, headers=headers(api_keys, "admin"))
     too_big = b"%PDF-1.4\n" + b"0" * (settings.max_upload_bytes + 1)
     response = client.post("/v1/documents", files=[("files", ("big.pdf", too_big))])
     assert response.status_code == 413 and "limit" in response.json()["detail"]

@@ -9,9 +9,10 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from pipeline.settings import get_settings
+from pipeline.settings import Settings, get_settings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+ANALYST_ROLE = "docket_analyst"  # created read-only by migration 0003
 
 
 def sqlalchemy_url(database_url: str | None = None) -> str:
@@ -25,6 +26,14 @@ def connect(database_url: str | None = None) -> Iterator[psycopg.Connection[dict
     url = database_url or get_settings().database_url
     with psycopg.connect(url, row_factory=dict_row, autocommit=True) as conn:
         yield conn
+
+
+def analyst_url(settings: Settings | None = None) -> str:
+    """The read-only analysts' connection: their own URL, or ours as the analyst role."""
+    settings = settings or get_settings()
+    if settings.analyst_database_url:
+        return settings.analyst_database_url
+    return psycopg.conninfo.make_conninfo(settings.database_url, user=ANALYST_ROLE)
 
 
 def migrate(database_url: str | None = None, revision: str = "head") -> None:

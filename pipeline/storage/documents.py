@@ -112,10 +112,11 @@ def requeue(conn: Connection[Any], document_id: uuid.UUID) -> None:
 
 def save_conversion(conn: Connection[Any], document_id: uuid.UUID, document: Document) -> None:
     conn.execute(
-        """UPDATE documents SET mime_type = %s, content = %s, pages = %s, converter = %s
+        """UPDATE documents SET mime_type = %s, content = %s, pages = %s, converter = %s,
+                  text = %s
            WHERE id = %s""",
         (document.mime_type, Jsonb(document.model_dump(mode="json")), len(document.pages),
-         document.converter, document_id),
+         document.converter, document.text(), document_id),
     )
 
 

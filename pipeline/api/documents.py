@@ -1,17 +1,15 @@
-"""The REST API: upload documents, follow their status, read their records.
-
-Run with `docket api` (uvicorn). OpenAPI at /docs.
-"""
+"""Documents and batches: upload, follow their status, read one document's record."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 from pydantic import BaseModel, Field
 
 from pipeline import doctypes
+from pipeline.api.access import require
 from pipeline.convert import SUPPORTED_MIME_TYPES
 from pipeline.errors import DocumentError
 from pipeline.ingest import Upload, check_upload, store_uploads
@@ -21,11 +19,7 @@ from pipeline.settings import get_settings
 from pipeline.storage import documents, records
 from pipeline.storage.db import connect
 
-app = FastAPI(
-    title="Docket",
-    version="0.1.0",
-    description="Offline document extraction: receipts and contracts → validated records.",
-)
+router = APIRouter(tags=["documents"])
 
 
 class UploadedDocument(BaseModel):
@@ -67,14 +61,8 @@ class BatchView(BaseModel):
     documents: list[dict[str, Any]]
 
 
-@app.get("/health")
-def health() -> dict[str, str]:
-    with connect() as conn:
-        conn.execute("SELECT 1")
-    return {"status": "ok"}
-
-
-@app.post("/v1/documents", status_code=202, response_model=UploadResponse)
+@router.post("/v1/documents", status_code=202, response_model=UploadResponse,
+             dependencies=[Depends(require("upload"))])
 async def upload_documents(
     files: Annotated[list[UploadFile], File(description="one or more documents")],
     document_type: Annotated[
@@ -115,7 +103,8 @@ async def upload_documents(
     )
 
 
-@app.get("/v1/documents/{document_id}", response_model=DocumentView)
+@router.get("/v1/documents/{document_id}", response_model=DocumentView,
+            dependencies=[Depends(require("read"))])
 def get_document(document_id: uuid.UUID) -> DocumentView:
     with connect() as conn:
         doc = documents.get_document(conn, document_id)
@@ -134,7 +123,8 @@ def get_document(document_id: uuid.UUID) -> DocumentView:
     )
 
 
-@app.get("/v1/batches/{batch_id}", response_model=BatchView)
+@router.get("/v1/batches/{batch_id}", response_model=BatchView,
+            dependencies=[Depends(require("read"))])
 def get_batch(batch_id: uuid.UUID) -> BatchView:
     with connect() as conn:
         counts = documents.batch_counts(conn, batch_id)

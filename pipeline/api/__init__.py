@@ -1,0 +1,28 @@
+"""The REST API: upload documents, follow them, query records, review them.
+
+Run with `docket api` (uvicorn). OpenAPI at /docs. Every route but /health needs an API key
+(see `pipeline.api.access`).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from pipeline.api import documents
+from pipeline.storage.db import connect
+
+app = FastAPI(
+    title="Docket",
+    version="0.1.0",
+    description="Offline document extraction: receipts and contracts → validated records. "
+    "Send an API key in the X-API-Key header (`docket keys create --role ROLE --name NAME`).",
+)
+app.include_router(documents.router)
+
+
+@app.get("/health", tags=["health"])
+def health() -> dict[str, str]:
+    """Liveness and database reachability; the one route without a key."""
+    with connect() as conn:
+        conn.execute("SELECT 1")
+    return {"status": "ok"}
