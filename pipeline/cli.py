@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline import cli_analysts
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may come from a model hub at run time
 
 app = typer.Typer(help="Docket: offline document extraction on CPU.", no_args_is_help=True)
@@ -497,6 +499,8 @@ def keys_revoke(key_id: uuid.UUID) -> None:
             raise typer.Exit(1)
     err.print(f"{key_id} revoked")
 
+
+cli_analysts.register(app)
 
 if __name__ == "__main__":
     sys.exit(app())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from pipeline.api import documents
+from pipeline.api import documents, records, review
 from pipeline.storage.db import connect
 
 app = FastAPI(
@@ -18,6 +18,8 @@ app = FastAPI(
     "Send an API key in the X-API-Key header (`docket keys create --role ROLE --name NAME`).",
 )
 app.include_router(documents.router)
+app.include_router(records.router)
+app.include_router(review.router)
 
 
 @app.get("/health", tags=["health"])
