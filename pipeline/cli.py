@@ -102,28 +102,57 @@ def router_eval() -> None:
 @adapters_app.command("train")
 def adapters_train(
     doc_type: Annotated[str, typer.Option("--type", help="receipt or contract")],
-    data: Annotated[Path, typer.Option(help="a SROIE or Kleister-NDA folder (train split)")],
+    data: Annotated[Path | None, typer.Option(
+        help="a SROIE or Kleister-NDA folder (train split)")] = None,
+    from_corrections: Annotated[bool, typer.Option(
+        "--from-corrections", help="learn from reviewers' corrections in the database; "
+        "without --data, continues training the type's current adapter")] = False,
     epochs: Annotated[float, typer.Option(help="passes over the training data")] = 1.0,
     synthetic: Annotated[int | None, typer.Option(
         help="generated, fully labelled receipts added (default: 150 for receipts)")] = None,
     limit: Annotated[int | None, typer.Option(help="at most this many documents")] = None,
     output: Annotated[Path | None, typer.Option(help="default: adapters/<type>/")] = None,
 ) -> None:
-    """Train a LoRA adapter for a document type on Docket's own conversion of labelled data."""
+    """Train a LoRA adapter for a document type on Docket's own conversion of labelled data,
+    on reviewers' corrections, or both."""
     from pipeline.settings import get_settings
-    from pipeline.slm.adapters import ADAPTERS_DIR
+    from pipeline.slm.adapters import ADAPTERS_DIR, available
+    from pipeline.storage.db import connect
     from pipeline.training import data as training_data
+    from pipeline.training.corrections import NoCorrections, correction_targets
     from pipeline.training.lora import TrainConfig, train
 
+    if data is None and not from_corrections:
+        err.print("[red]Nothing to learn from:[/] give --data DIR (a labelled dataset), "
+                  "--from-corrections, or both.")
+        raise typer.Exit(2)
     settings = get_settings()
+    current = next((a for a in available() if a.name == doc_type), None)
     n_synthetic = synthetic if synthetic is not None else (150 if doc_type == "receipt" else 0)
+    targets: list[Any] = []
+    summary: dict[str, Any] = {}
+    init_adapter = None
     with _progress() as bar:
-        task = bar.add_task("converting", total=None)
         try:
-            targets, summary = training_data.training_targets(
-                doc_type, data, settings, n_synthetic, limit,
-                lambda n, total: bar.update(task, completed=n, total=total))
-        except ValueError as exc:
+            if data is not None:
+                task = bar.add_task("converting", total=None)
+                targets, summary = training_data.training_targets(
+                    doc_type, data, settings, n_synthetic, limit,
+                    lambda n, total: bar.update(task, completed=n, total=total))
+            if from_corrections:
+                unlearned = current.manifest.get("unlearned", []) if current else []
+                with connect() as conn:
+                    reviewed, reviewed_summary = correction_targets(
+                        conn, doc_type, settings, unlearned)
+                targets += reviewed
+                summary = {**summary, **reviewed_summary}
+                if data is None and current is not None:
+                    init_adapter = current.path
+                    summary["continued_from"] = {
+                        "adapter": current.name, "created_at": current.manifest.get("created_at"),
+                        "training": current.manifest.get("training", {}),
+                    }
+        except (ValueError, NoCorrections) as exc:
             err.print(f"[red]{exc}[/]")
             raise typer.Exit(2) from None
         train_task = bar.add_task("training", total=None)
@@ -135,7 +164,7 @@ def adapters_train(
                 err.print(f"step {n}/{total} loss {loss:.3f} {bar.tasks[-1].elapsed:.0f} s")
 
         manifest = train(targets, output or ADAPTERS_DIR / doc_type, settings,
-                         TrainConfig(epochs=epochs), summary, step)
+                         TrainConfig(epochs=epochs), summary, step, init_adapter)
     console.print_json(data=manifest["training"])
 
 

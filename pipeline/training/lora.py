@@ -24,7 +24,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +79,14 @@ def encode(target: Target, tokenizer: Any, max_prompt_tokens: int) -> Encoded:
 
 
 def train(targets: list[Target], output_dir: Path, settings: Settings, config: TrainConfig,
-          summary: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
-    """Train, save the adapter and its manifest into `output_dir`, return the manifest."""
-    from peft import LoraConfig, get_peft_model
+          summary: dict[str, Any], progress: Progress | None = None,
+          init_adapter: Path | None = None) -> dict[str, Any]:
+    """Train, save the adapter and its manifest into `output_dir`, return the manifest.
+
+    `init_adapter`: continue training that adapter (its rank and layers) instead of a new one;
+    how corrections teach an adapter that already knows its type.
+    """
+    from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.manual_seed(config.seed)
@@ -90,11 +95,17 @@ def train(targets: list[Target], output_dir: Path, settings: Settings, config: T
     prepared = prepare(settings.model, settings.model_cache_dir)
     tokenizer = AutoTokenizer.from_pretrained(str(prepared.path))
     base = AutoModelForCausalLM.from_pretrained(str(prepared.path), dtype=torch.float32)
-    model = get_peft_model(base, LoraConfig(
-        r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
-        target_modules=TARGET_MODULES, task_type="CAUSAL_LM",
-        layers_to_transform=list(range(config.skip_layers, base.config.num_hidden_layers)),
-    ))
+    if init_adapter is not None:
+        before = json.loads((init_adapter / "manifest.json").read_text())
+        config = replace(config, rank=before["rank"], alpha=before["alpha"],
+                         dropout=before["dropout"], skip_layers=before["layers"][0])
+        model = PeftModel.from_pretrained(base, str(init_adapter), is_trainable=True)
+    else:
+        model = get_peft_model(base, LoraConfig(
+            r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
+            target_modules=TARGET_MODULES, task_type="CAUSAL_LM",
+            layers_to_transform=list(range(config.skip_layers, base.config.num_hidden_layers)),
+        ))
     examples = [encode(t, tokenizer, config.max_prompt_tokens) for t in targets]
     examples = [e for e in examples if len(e.labels)]
     rng = random.Random(config.seed)

@@ -1,0 +1,66 @@
+"""Reviewers' corrections → training targets (`docket adapters train --from-corrections`).
+
+Each saved correction leaves a `training_examples` row: the draft the model should have
+written for that document. The prompt is rebuilt from the document's stored conversion exactly
+as extraction builds it, so the adapter learns on what it sees in production.
+
+Every value a reviewer saw is a lesson, with one exception: a field the current adapter never
+learned is fixed to null at inference (its manifest's `unlearned`), so a null there says only
+that nobody filled it in; it carries no loss.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import Connection
+
+from pipeline import doctypes
+from pipeline.document import Document
+from pipeline.extract import prompt_for
+from pipeline.settings import Settings
+from pipeline.training.targets import Target, draft_target
+
+
+class NoCorrections(ValueError):
+    """Nothing reviewed yet for this type."""
+
+
+def correction_targets(conn: Connection[Any], doc_type: str, settings: Settings,
+                       unlearned: list[str]) -> tuple[list[Target], dict[str, Any]]:
+    """The reviewed drafts of `doc_type` as targets, plus a summary for the manifest."""
+    doctype = doctypes.get(doc_type)
+    rows = conn.execute(
+        """SELECT t.document_id, t.draft, d.content, t.updated_at
+           FROM training_examples t JOIN documents d ON d.id = t.document_id
+           WHERE t.document_type = %s AND d.content IS NOT NULL ORDER BY t.updated_at""",
+        (doc_type,),
+    ).fetchall()
+    if not rows:
+        raise NoCorrections(
+            f"No reviewed {doc_type}s in the database yet: correct some on the review page "
+            "(/review on the API server) or with POST /v1/documents/{id}/corrections first."
+        )
+    out = []
+    for row in rows:
+        document = Document.model_validate(row["content"])
+        prompt, _ = prompt_for(document, doctype, settings)
+        draft: dict[str, Any] = row["draft"]
+        unscored = {path for path in unlearned if _all_null(draft, path)}
+        out.append(draft_target(doctype, draft, unscored, f"correction:{row['document_id']}",
+                                prompt))
+    summary = {
+        "corrections": len(out),
+        "corrected_from": rows[0]["updated_at"].isoformat(timespec="seconds"),
+        "corrected_to": rows[-1]["updated_at"].isoformat(timespec="seconds"),
+    }
+    return out, summary
+
+
+def _all_null(draft: dict[str, Any], path: str) -> bool:
+    """Whether every value at `path` ('title', 'parties.role': list indices dropped) is empty."""
+    head, _, rest = path.partition(".")
+    value = draft.get(head)
+    if not rest:
+        return value in (None, [])
+    return all(_all_null(item, rest) for item in value or [] if isinstance(item, dict))
