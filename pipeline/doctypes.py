@@ -14,8 +14,26 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from pipeline import views
 from schemas import contract, receipt
 from schemas.common import RuleViolation
+
+
+@dataclass(frozen=True)
+class QueryConfig:
+    """How analysts query a type (pipeline.query, the records API, `docket export`)."""
+
+    view: str  # in schema analytics: one row per record
+    date_column: str  # date_from / date_to
+    name_column: str  # the `name` filter: a text column, or a text[] one (any element)
+    row_model: type[BaseModel]  # a row of `view` (views.py)
+    children_view: str  # in schema analytics: the record's list rows
+    children_order: str  # their order column
+    child_model: type[BaseModel]
+    sortable: tuple[str, ...]  # whitelisted `sort` columns
+    default_sort: str  # '-col' for descending
+    amount_column: str | None = None  # min_total / max_total; None: the type has no amount
+    name_is_array: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,7 @@ class DocType:
     child_tables: dict[str, str] = field(default_factory=dict)  # list field → child table
     adapter: str | None = None  # folder name under adapters/, if one is trained
     context_chars: int = 6000  # of the document the model reads (see pipeline.passages)
+    query: QueryConfig | None = None  # None: not in the analytics views
 
     def json_schema(self) -> dict[str, Any]:
         return self.draft_model.model_json_schema()
@@ -50,6 +69,14 @@ RECEIPT = DocType(
     table="receipts",
     child_tables={"items": "receipt_items"},
     adapter="receipt",
+    query=QueryConfig(
+        view="receipts", date_column="date", name_column="merchant_name",
+        row_model=views.ReceiptRow, children_view="receipt_items", children_order="line",
+        child_model=views.ReceiptItemRow,
+        sortable=("date", "merchant_name", "total", "currency", "status", "uploaded_at",
+                  "item_count", "filename"),
+        default_sort="-date", amount_column="total",
+    ),
 )
 
 CONTRACT = DocType(
@@ -67,6 +94,14 @@ CONTRACT = DocType(
     child_tables={"parties": "contract_parties"},
     adapter="contract",
     context_chars=2000,
+    query=QueryConfig(
+        view="contracts", date_column="effective_date", name_column="parties",
+        name_is_array=True, row_model=views.ContractRow, children_view="contract_parties",
+        children_order="position", child_model=views.ContractPartyRow,
+        sortable=("effective_date", "title", "jurisdiction", "status", "uploaded_at",
+                  "filename"),
+        default_sort="-effective_date",
+    ),
 )
 
 REGISTRY: dict[str, DocType] = {t.name: t for t in (RECEIPT, CONTRACT)}

@@ -1,0 +1,89 @@
+"""The rows of the `analytics` views, as the query API returns them.
+
+Every field is required (a view row always has every column, perhaps null), so a receipt row
+can never be mistaken for a contract row when a response holds either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+
+class ReceiptRow(BaseModel):
+    """A row of `analytics.receipts`."""
+
+    document_id: uuid.UUID
+    filename: str
+    status: str
+    uploaded_at: dt.datetime
+    merchant_name: str | None
+    merchant_address: str | None
+    date: dt.date | None
+    date_text: str | None
+    currency: str | None
+    subtotal: Decimal | None
+    tax: Decimal | None
+    total: Decimal | None
+    payment_method: str | None
+    item_count: int
+    adapter: str | None
+    reviewed: bool
+
+
+class ReceiptItemRow(BaseModel):
+    """A row of `analytics.receipt_items` (line counts from 1)."""
+
+    document_id: uuid.UUID
+    line: int
+    merchant_name: str | None
+    date: dt.date | None
+    currency: str | None
+    description: str | None
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    amount: Decimal | None
+
+
+class ContractRow(BaseModel):
+    """A row of `analytics.contracts`."""
+
+    document_id: uuid.UUID
+    filename: str
+    status: str
+    uploaded_at: dt.datetime
+    title: str | None
+    effective_date: dt.date | None
+    effective_date_text: str | None
+    term: str | None
+    jurisdiction: str | None
+    termination_notice: str | None
+    signatories: list[str]
+    parties: list[str]
+    adapter: str | None
+    reviewed: bool
+
+
+class ContractPartyRow(BaseModel):
+    """A row of `analytics.contract_parties` (position counts from 1)."""
+
+    document_id: uuid.UUID
+    position: int
+    name: str
+    role: str | None
+    effective_date: dt.date | None
+    jurisdiction: str | None
+    term: str | None
+
+
+class SpendRow(BaseModel):
+    """Receipts of one merchant in one month and currency."""
+
+    merchant_name: str | None
+    month: dt.date
+    currency: str | None
+    receipts: int
+    total: Decimal | None
