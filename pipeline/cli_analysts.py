@@ -1,9 +1,176 @@
-"""`docket query` and `docket export` (to be built)."""
+"""`docket query` (SQL as the read-only analyst role) and `docket export` (CSV / Parquet).
+
+Heavy modules are imported inside the commands so that `docket --help` stays fast.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+VIEWS = ("receipts, receipt_items, contracts, contract_parties, extraction_quality, "
+         "review_queue, spend_by_merchant_month, corrections")
+READ_ONLY = ("docket query runs as the read-only role docket_analyst: it may only read the "
+             f"analytics views ({VIEWS}); it cannot write, create, or read other tables.")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[red]{message}[/]", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+# Read-only transaction, no privilege, view not updatable, no such table (outside the views).
+REFUSED = {"25006", "42501", "55000", "42P01"}
+
+
+class CannotConnect(Exception):
+    """The analyst role could not connect (no role yet, or a wrong URL)."""
+
+
+def run_sql(sql_text: str, max_rows: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+    """Column names, up to `max_rows` rows, and whether there were more. Read-only twice
+    over: the role's default, and this transaction's own READ ONLY."""
+    import psycopg
+
+    from pipeline.storage.db import analyst_url
+
+    try:
+        conn = psycopg.connect(analyst_url())
+    except psycopg.OperationalError as exc:
+        raise CannotConnect(str(exc).strip()) from exc
+    with conn:
+        conn.read_only = True
+        with conn.cursor() as cur:
+            cur.execute(sql_text)  # no parameters: '%' in the text stays as written
+            if cur.description is None:
+                return [], [], False
+            names = [d.name for d in cur.description]
+            rows = cur.fetchmany(max_rows + 1)
+        conn.rollback()
+    return names, rows[:max_rows], len(rows) > max_rows
+
+
+def _print_table(names: list[str], rows: list[tuple[Any, ...]], more: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.exports import csv_value
+
+    table = Table(*names, header_style="bold")
+    for row in rows:
+        table.add_row(*("[dim]null[/]" if v is None else str(csv_value(v)) for v in row))
+    console = Console()
+    console.print(table)
+    note = f" (first {len(rows)}; raise --max-rows for more)" if more else ""
+    Console(stderr=True).print(f"{len(rows)} rows{note}", highlight=False)
+
+
+def query(
+    sql_text: Annotated[str, typer.Argument(metavar="SQL", help="one SQL statement")],
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="a JSON array of objects")] = False,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="rows to show")] = 1000,
+) -> None:
+    """Run SQL against the analytics views as the read-only analyst role."""
+    import psycopg
+
+    try:
+        names, rows, more = run_sql(sql_text, max_rows)
+    except CannotConnect as exc:
+        _fail(f"Cannot connect as the analyst role: {exc}. Run `docket migrate` (it creates "
+              "the role), or set DOCKET_ANALYST_DATABASE_URL.")
+        return
+    except psycopg.Error as exc:
+        said = str(exc).strip()
+        if exc.sqlstate in REFUSED:
+            _fail(f"{READ_ONLY}\nPostgres said: {said}")
+        _fail(f"The query failed: {said}")
+        return
+    if as_csv:
+        import csv
+
+        from pipeline.exports import csv_value
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows([[csv_value(v) for v in row] for row in rows])
+    elif as_json:
+        import json
+
+        print(json.dumps([dict(zip(names, row, strict=True)) for row in rows], default=str,
+                         indent=2, ensure_ascii=False))
+    else:
+        _print_table(names, rows, more)
+
+
+def export(
+    doc_type: Annotated[str, typer.Option("--type", help="receipt or contract")],
+    out: Annotated[Path, typer.Option("--out", help="the file to write")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    date_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    name: Annotated[str | None, typer.Option(help="merchant or party (substring)")] = None,
+    min_total: Annotated[str | None, typer.Option(help="receipts: total ≥")] = None,
+    max_total: Annotated[str | None, typer.Option(help="receipts: total ≤")] = None,
+    currency: Annotated[str | None, typer.Option(help="ISO 4217 code")] = None,
+    status: Annotated[str | None, typer.Option(help="done or needs_review")] = None,
+    batch: Annotated[str | None, typer.Option(help="batch id")] = None,
+    q: Annotated[str | None, typer.Option(help="full-text search of the documents")] = None,
+    sort: Annotated[str | None, typer.Option(help="column, '-column' for descending")] = None,
+) -> None:
+    """Export every matching record to CSV or Parquet (the API's filters)."""
+    from pydantic import ValidationError
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from pipeline import doctypes, exports
+    from pipeline import query as records
+    from pipeline.storage.db import connect
+
+    if fmt not in exports.FORMATS:
+        _fail(f"Unknown format '{fmt}'; use one of: {', '.join(exports.FORMATS)}", 2)
+    try:
+        doctype = doctypes.get(doc_type)
+        filters = records.RecordQuery.model_validate({
+            "date_from": date_from, "date_to": date_to, "name": name, "min_total": min_total,
+            "max_total": max_total, "currency": currency, "status": status, "batch_id": batch,
+            "q": q, "sort": sort})
+        records.validate(doctype, filters)
+    except (ValueError, ValidationError) as exc:
+        _fail(str(exc), 2)
+        return
+    writer = exports.write_csv if fmt == "csv" else exports.write_parquet
+    err = Console(stderr=True)
+    with connect() as conn, out.open("wb") as file, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err,
+    ) as progress:
+        task = progress.add_task(f"{doctype.name}s → {out.name}",
+                                 total=records.count(conn, doctype, filters))
+
+        def counted() -> Any:
+            for chunk in records.iter_rows(conn, doctype, filters):
+                yield chunk
+                progress.advance(task, len(chunk))
+
+        for data in writer(records.columns(conn, doctype), counted()):
+            file.write(data)
+        written = int(progress.tasks[0].completed)
+    err.print(f"[green]{written} {doctype.name}s[/] → {out} ({out.stat().st_size} bytes)")
 
 
 def register(app: typer.Typer) -> None:
     """Add the analysts' commands to the `docket` command."""
+    app.command("query")(query)
+    app.command("export")(export)

@@ -20,7 +20,7 @@ from pipeline.query import Column
 FORMATS = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 
 
-def _csv_value(value: Any) -> Any:
+def csv_value(value: Any) -> Any:
     """Plain text a spreadsheet reads back: ISO dates, true/false, lists as JSON."""
     if value is None:
         return ""
@@ -42,7 +42,7 @@ def write_csv(columns: list[Column], chunks: Iterable[list[tuple[Any, ...]]]) ->
     for chunk in chunks:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([[_csv_value(v) for v in row] for row in chunk])
+        writer.writerows([[csv_value(v) for v in row] for row in chunk])
         yield buffer.getvalue().encode()
 
 

@@ -154,6 +154,11 @@ def _select(doctype: DocType, query: RecordQuery) -> tuple[sql.Composed, list[An
     return sql.SQL("SELECT * FROM {}").format(_view(cfg.view)) + where + order, params
 
 
+def validate(doctype: DocType, query: RecordQuery) -> None:
+    """Raise QueryError now, before a streamed response has started, if the query is bad."""
+    _select(doctype, query)
+
+
 def list_records(conn: Connection[Any], doctype: DocType,
                  query: RecordQuery) -> tuple[list[dict[str, Any]], int]:
     """One page of matching rows and how many match in all."""
