@@ -26,17 +26,21 @@ def save_run(
     fields: list[dict[str, Any]] | None = None,
 ) -> int:
     """Insert the extraction run with its fields' evidence and replace the typed rows;
-    returns the run id."""
+    returns the run id. `run["source"]` is 'model' unless a reviewer wrote it ('review',
+    with `run["reviewer"]` their key's name)."""
     row = conn.execute(
         """INSERT INTO extraction_runs (document_id, model, model_sha256, adapter, document_type,
                classifier, classifier_confidence, timings_ms, prompt_tokens, output_tokens,
-               tokens_per_s, mean_token_prob, finished, raw_output, record, valid, violations)
+               tokens_per_s, mean_token_prob, finished, raw_output, record, valid, violations,
+               source, reviewer)
            VALUES (%(document_id)s, %(model)s, %(model_sha256)s, %(adapter)s, %(document_type)s,
                %(classifier)s, %(classifier_confidence)s, %(timings_ms)s, %(prompt_tokens)s,
                %(output_tokens)s, %(tokens_per_s)s, %(mean_token_prob)s, %(finished)s,
-               %(raw_output)s, %(record)s, %(valid)s, %(violations)s)
+               %(raw_output)s, %(record)s, %(valid)s, %(violations)s, %(source)s, %(reviewer)s)
            RETURNING id""",
         {
+            "source": "model",
+            "reviewer": None,
             **run,
             "document_id": document_id,
             "document_type": doctype.name,

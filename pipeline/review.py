@@ -1,0 +1,324 @@
+"""Reviewers' corrections: a person's fix of a record becomes a new run, an audit trail and a
+training example, in one transaction.
+
+A correction edits the *draft* (the values as printed, what the model writes), never the
+typed record: the record is derived from the draft by the same `to_record` and rules as the
+model's answers, so a corrected record is validated exactly like an extracted one, and the
+corrected draft is what the model should have written (`docket adapters train
+--from-corrections` learns from it). Saving without changes confirms the values: the review
+run drops the model's `low_confidence` doubt, since a person has looked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, get_args, get_origin
+
+import json_repair
+from psycopg import Connection
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel, ValidationError
+
+from pipeline import doctypes
+from pipeline.doctypes import DocType
+from pipeline.document import Document
+from pipeline.provenance import FieldEvidence, _line_offsets, locate, value_spans
+from pipeline.storage import documents, records
+from pipeline.storage.keys import ApiKey
+from schemas import receipt
+
+REVIEWABLE = ("done", "needs_review")
+_PATH_PART = re.compile(r"\.?([A-Za-z_]\w*)|\[(\d+)\]")
+
+
+class CorrectionError(ValueError):
+    """Edits that cannot be saved; `problems` maps each bad field path to what is allowed."""
+
+    def __init__(self, message: str, problems: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or {}
+
+
+class NotReviewable(LookupError):
+    """No such document, or nothing to correct yet (no run, or it is being processed)."""
+
+
+class StaleEdit(RuntimeError):
+    """The form was filled in against a run that is no longer the latest."""
+
+
+@dataclass
+class Change:
+    path: str
+    old: str | None
+    new: str | None
+
+
+@dataclass
+class CorrectionResult:
+    document_id: uuid.UUID
+    run_id: int  # the review run written
+    corrected_run_id: int  # the run it corrected
+    status: str
+    error: str | None
+    changes: list[Change] = field(default_factory=list)
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+
+def draft_from_output(doctype: DocType, raw_output: str) -> dict[str, Any]:
+    """A run's answer as a complete draft dict: missing keys null / [] as `extract` fills them.
+
+    A cut or invalid answer is parsed as far as it goes, so a reviewer can correct it.
+    """
+    try:
+        raw: Any = json.loads(raw_output)
+    except ValueError:
+        raw = json_repair.loads(raw_output) or {}
+    return _complete(doctype.draft_model, raw if isinstance(raw, dict) else {})
+
+
+def _complete(model: type[BaseModel], raw: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        value = raw.get(name)
+        if get_origin(info.annotation) is list:
+            item = get_args(info.annotation)[0] if get_args(info.annotation) else None
+            items = value if isinstance(value, list) else []
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                items = [_complete(item, v) if isinstance(v, dict) else v for v in items]
+            out[name] = items
+        else:
+            out[name] = value
+    return out
+
+
+def leaves(draft: dict[str, Any]) -> dict[str, str | None]:
+    """Every scalar in the draft by path ('total', 'items[0].amount'), as text."""
+    return {s.path: None if s.value is None else str(s.value)
+            for s in value_spans(json.dumps(draft, ensure_ascii=False))}
+
+
+def _set(draft: dict[str, Any], path: str, value: str | None) -> None:
+    parts = [name if name else int(index) for name, index in _PATH_PART.findall(path)]
+    if not parts or "".join(m.group(0) for m in _PATH_PART.finditer(path)) != path:
+        raise CorrectionError(f"'{path}' is not a field path.", {path: "not a field path"})
+    node: Any = draft
+    try:
+        for part in parts[:-1]:
+            node = node[part]
+        current = node[parts[-1]]  # KeyError / IndexError / TypeError: no such field
+    except (KeyError, IndexError, TypeError):
+        raise CorrectionError(f"This record has no field '{path}'.",
+                              {path: "no such field"}) from None
+    if isinstance(current, dict | list):
+        raise CorrectionError(f"'{path}' is a group of fields; correct its values one by one.",
+                              {path: "not a single value"})
+    node[parts[-1]] = value
+
+
+def _loc_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _allowed(error: Any) -> str:
+    """What a field accepts, in words, from a pydantic error."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") == receipt.AMOUNT_PATTERN:
+            return ("is not an amount: write digits with an optional minus sign and decimal "
+                    "point, as printed (e.g. 12.50, -3.00, 1,234.50), or leave it empty")
+        if ctx.get("pattern") == receipt.CURRENCY_PATTERN:
+            return ("is not a currency: write a code or symbol as printed (e.g. MYR, USD, RM, "
+                    "$), or leave it empty")
+        return f"must match {ctx.get('pattern')}"
+    if kind == "string_too_long":
+        return f"is too long: at most {ctx.get('max_length')} characters"
+    if kind in ("string_type", "missing", "string_too_short") and error.get("input") in (None, ""):
+        return "is required here and cannot be empty"
+    if kind == "too_long":
+        return f"has too many entries: at most {ctx.get('max_length')}"
+    return str(error["msg"])
+
+
+def validate_draft(doctype: DocType, draft: dict[str, Any]) -> BaseModel:
+    """The draft as the type's draft model, or a CorrectionError naming every bad field."""
+    try:
+        return doctype.draft_model.model_validate(draft)
+    except ValidationError as exc:
+        problems = {_loc_path(e["loc"]): _allowed(e) for e in exc.errors()}
+        described = "; ".join(f"{path} {why}" for path, why in problems.items())
+        raise CorrectionError(f"Not saved: {described}.", problems) from None
+
+
+def _clean(value: str | None) -> str | None:
+    """Form text → draft value: surrounding blanks dropped, empty → null."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _place(item: FieldEvidence, document: Document | None) -> FieldEvidence:
+    """Where a reviewer's value is in the document (page, boxes, span), if it is there."""
+    if document is None or item.value is None:
+        return item
+    where = locate(item.value, document.text())
+    if where is None:
+        return item
+    covered = [(page, bbox) for start, end, page, bbox in _line_offsets(document)
+               if start < where[1] and end > where[0]]
+    item.char_start, item.char_end = where
+    item.page = covered[0][0] if covered else None
+    item.bboxes = [b for p, b in covered if b is not None and p == item.page]
+    return item
+
+
+def _reason(violations: list[dict[str, Any]]) -> str | None:
+    if not violations:
+        return None
+    return "Needs review — " + "; ".join(f"{v['rule']}: {v['message']}" for v in violations)
+
+
+def apply_corrections(
+    conn: Connection[Any],
+    document_id: uuid.UUID,
+    edits: Mapping[str, str | None],
+    reviewer: ApiKey,
+    expected_run_id: int | None = None,
+) -> CorrectionResult:
+    """Apply a reviewer's edits (path → new text; empty → null) to the document's latest run.
+
+    Writes, atomically: a review run with the re-validated record, one `corrections` row
+    per changed value, the training example, the document's new status. Raises
+    CorrectionError (bad values: nothing written), NotReviewable, or StaleEdit when
+    `expected_run_id` is given and is no longer the latest run.
+    """
+    with conn.transaction():
+        doc = conn.execute(
+            "SELECT status, document_type, content FROM documents WHERE id = %s FOR UPDATE",
+            (document_id,),
+        ).fetchone()
+        if doc is None:
+            raise NotReviewable(f"No document {document_id}.")
+        run = conn.execute(
+            "SELECT * FROM extraction_runs WHERE document_id = %s ORDER BY id DESC LIMIT 1",
+            (document_id,),
+        ).fetchone()
+        if run is None or doc["status"] not in REVIEWABLE:
+            raise NotReviewable(
+                f"Document {document_id} is {doc['status']} and has nothing to correct "
+                "yet; corrections apply to documents that are done or need review."
+            )
+        if expected_run_id is not None and run["id"] != expected_run_id:
+            raise StaleEdit(
+                "The document changed since this form was opened (it was corrected or "
+                "processed again); reload it and make the change again."
+            )
+        doctype = doctypes.get(run["document_type"])
+        draft = draft_from_output(doctype, run["raw_output"])
+        before = leaves(draft)
+        for path, value in edits.items():
+            _set(draft, path, _clean(value))
+        corrected = validate_draft(doctype, draft)
+        record = doctype.to_record(corrected)
+        violations = [v.model_dump() for v in doctype.check_rules(record, None)]
+        answer = corrected.model_dump(mode="json")
+        after = leaves(answer)
+        changes = [Change(path, before.get(path), new) for path, new in after.items()
+                   if before.get(path) != new]
+
+        document = Document.model_validate(doc["content"]) if doc["content"] else None
+        previous = {f["path"]: f for f in records.run_fields(conn, run["id"])}
+        changed = {c.path for c in changes}
+        fields = []
+        for path, value in after.items():
+            if path in previous and path not in changed:
+                fields.append(dict(previous[path]))
+            else:
+                item = _place(FieldEvidence(path=path, value=value, confidence=1.0), document)
+                fields.append(item.model_dump(mode="json"))
+        new_run = {
+            **{k: run[k] for k in ("model", "model_sha256", "adapter", "classifier",
+                                   "classifier_confidence")},
+            "timings_ms": {}, "prompt_tokens": 0, "output_tokens": 0, "tokens_per_s": 0,
+            "mean_token_prob": None, "finished": True,
+            "raw_output": json.dumps(answer, ensure_ascii=False, separators=(",", ":")),
+            "valid": not violations, "violations": violations,
+            "source": "review", "reviewer": reviewer.name,
+        }
+        new_run_id = records.save_run(conn, document_id, doctype, new_run,
+                                      record.model_dump(mode="json"), fields)
+        for change in changes:
+            conn.execute(
+                """INSERT INTO corrections (document_id, run_id, new_run_id, path, old_value,
+                       new_value, reviewer, key_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+                (document_id, run["id"], new_run_id, change.path, change.old, change.new,
+                 reviewer.name, reviewer.id),
+            )
+        conn.execute(
+            """INSERT INTO training_examples (document_id, document_type, draft, source)
+               VALUES (%s, %s, %s, 'correction')
+               ON CONFLICT (document_id) DO UPDATE SET document_type = EXCLUDED.document_type,
+                   draft = EXCLUDED.draft, source = EXCLUDED.source, updated_at = now()""",
+            (document_id, doctype.name, Jsonb(answer)),
+        )
+        status = "needs_review" if violations else "done"
+        documents.set_status(conn, document_id, status, _reason(violations))
+    return CorrectionResult(document_id, new_run_id, run["id"], status, _reason(violations),
+                            changes, violations)
+
+
+def history(conn: Connection[Any], document_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The document's audit trail, newest first: who changed which value, when, old → new."""
+    return conn.execute(
+        """SELECT id, path, old_value, new_value, reviewer, key_id, run_id, new_run_id,
+                  created_at
+           FROM corrections WHERE document_id = %s ORDER BY created_at DESC, id DESC""",
+        (document_id,),
+    ).fetchall()
+
+
+def queue(
+    conn: Connection[Any],
+    status: str | None = None,
+    document_type: str | None = None,
+    search: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[dict[str, Any]], int]:
+    """Documents for the review list, needs_review first then newest; returns (rows, total)."""
+    where, params = [], []
+    if status:
+        where.append("d.status = %s")
+        params.append(status)
+    if document_type:
+        where.append("d.document_type = %s")
+        params.append(document_type)
+    if search:
+        where.append("d.filename ILIKE %s")
+        params.append("%" + search.replace("\\", "\\\\").replace("%", "\\%")
+                      .replace("_", "\\_") + "%")
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    count = conn.execute(f"SELECT count(*) AS n FROM documents d {clause}", params).fetchone()
+    rows = conn.execute(
+        f"""SELECT d.id, d.filename, d.document_type, d.status, d.error, d.updated_at,
+                   run.source, run.reviewer,
+                   (SELECT min(ef.confidence) FROM extracted_fields ef
+                    WHERE ef.run_id = run.id AND ef.value IS NOT NULL) AS min_confidence
+            FROM documents d
+            LEFT JOIN LATERAL (SELECT id, source, reviewer FROM extraction_runs er
+                               WHERE er.document_id = d.id ORDER BY er.id DESC LIMIT 1) run
+                ON true
+            {clause}
+            ORDER BY d.status = 'needs_review' DESC, d.updated_at DESC, d.id
+            LIMIT %s OFFSET %s""",
+        [*params, per_page, (max(page, 1) - 1) * per_page],
+    ).fetchall()
+    return rows, count["n"] if count else 0

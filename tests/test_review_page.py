@@ -1,0 +1,346 @@
+"""The review page end to end on real parts: a sample processed by the real pipeline and model,
+the real API under uvicorn, a reviewer in headless Chromium correcting a value, and the audit
+trail, review run, typed row and training example checked in Postgres.
+
+Screenshots go to test-artifacts/review/ (list, document, after save, invalid value).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from pipeline.storage.db import connect
+from tests.conftest import ROOT, SAMPLES
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "test-artifacts" / "review"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _process(database: str, runtime: Any, settings: Any, name: str) -> uuid.UUID:
+    """Store a sample the way an upload does and run it through the real pipeline."""
+    from pipeline.process import process_document
+    from pipeline.storage.documents import add_document, create_batch
+
+    with connect(database) as conn:
+        stored = add_document(conn, create_batch(conn, "test"), name, (SAMPLES / name).read_bytes())
+    process_document(stored.document_id, runtime, settings)
+    return stored.document_id
+
+
+@pytest.fixture(scope="module")
+def receipt_id(database: str, runtime: Any, settings: Any) -> uuid.UUID:
+    return _process(database, runtime, settings, "receipt-cafe.png")
+
+
+@pytest.fixture(scope="module")
+def server(database: str, api_keys: dict[str, str]) -> Iterator[str]:
+    """The real API in its own process (uvicorn), on a free port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = ROOT / "test-artifacts" / "review-api.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "pipeline.api:app", "--host", "127.0.0.1",
+             "--port", str(port)],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(),
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("API did not start:\n" + log_path.read_text()[-3000:])
+            time.sleep(0.3)
+        yield base
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (/usr/bin/chromium): "
+                    "apt-get install chromium (scripts/test.sh does this)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def _shot(page: Any, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path
+
+
+def _sign_in(browser: Any, base: str, secret: str) -> Any:
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(f"{base}/review")
+    assert "/review/login" in page.url  # no cookie yet → the sign-in form
+    page.get_by_label("API key").fill(secret)
+    page.click("#sign-in")
+    page.wait_for_load_state()
+    return page
+
+
+def _counts(conn: psycopg.Connection, document_id: uuid.UUID) -> dict[str, int]:
+    row = conn.execute(
+        """SELECT (SELECT count(*) FROM extraction_runs WHERE document_id = %(d)s) AS runs,
+                  (SELECT count(*) FROM corrections WHERE document_id = %(d)s) AS corrections,
+                  (SELECT count(*) FROM training_examples WHERE document_id = %(d)s) AS examples
+        """, {"d": document_id},
+    ).fetchone()
+    assert row is not None
+    return dict(row)
+
+
+def _new_total(old: str | None) -> str:
+    """A total that differs from the model's, as printed on a receipt."""
+    from schemas.common import parse_money
+
+    amount = parse_money(old) if old else None
+    return f"{(amount or Decimal('9')) + Decimal('1.25'):.2f}"
+
+
+def test_without_a_cookie_pages_redirect_to_sign_in(server: str) -> None:
+    for path in ("/review", f"/review/documents/{uuid.uuid4()}"):
+        response = httpx.get(server + path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/review/login?next=")
+
+
+def test_a_key_without_the_review_role_is_refused(
+    server: str, browser: Any, api_keys: dict[str, str]
+) -> None:
+    page = browser.new_page()
+    page.goto(f"{server}/review/login")
+    page.get_by_label("API key").fill(api_keys["uploader"])
+    page.click("#sign-in")
+    assert "cannot review" in page.inner_text("#login-error")
+    assert "reviewer" in page.inner_text("#login-error")
+    assert not page.context.cookies()  # no session for it
+    page.close()
+    # A cookie holding an uploader key (set some other way) gets the 403 page.
+    cookie = {"Cookie": f"docket_key={api_keys['uploader']}"}
+    response = httpx.get(f"{server}/review", headers=cookie)
+    assert response.status_code == 403 and "admin or reviewer" in response.text
+    response = httpx.get(f"{server}/v1/documents/{uuid.uuid4()}/corrections",
+                         headers={"X-API-Key": api_keys["uploader"]})
+    assert response.status_code == 403
+    bad = httpx.post(f"{server}/review/login", data={"key": "dk_not-a-key"})
+    assert bad.status_code == 401 and "not a valid API key" in bad.text
+
+
+def test_reviewer_corrects_a_receipt_in_the_browser(
+    server: str, browser: Any, api_keys: dict[str, str], receipt_id: uuid.UUID,
+    conn: psycopg.Connection,
+) -> None:
+    page = _sign_in(browser, server, api_keys["reviewer"])
+    cookie = next(c for c in page.context.cookies() if c["name"] == "docket_key")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+    # The list shows the processed receipt with its status.
+    row = page.locator(f'tr[data-document-id="{receipt_id}"]')
+    assert row.count() == 1
+    assert "receipt-cafe.png" in row.inner_text()
+    _shot(page, "list")
+    page.get_by_label("Status").select_option("failed")
+    page.click("#filters button[type=submit]")
+    assert page.locator(f'tr[data-document-id="{receipt_id}"]').count() == 0  # filtered out
+    page.goto(f"{server}/review?q=cafe")
+    row = page.locator(f'tr[data-document-id="{receipt_id}"]')
+    row.locator("a.document-link").click()
+    page.wait_for_url(f"**/review/documents/{receipt_id}")
+
+    # The page image loaded, with field boxes drawn over it.
+    assert page.locator("img.page-image").count() == 1
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.page-image')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    boxes = page.locator(".sheet .box")
+    assert boxes.count() >= 1
+    box = boxes.first.bounding_box()
+    sheet = page.locator(".sheet").first.bounding_box()
+    assert box and sheet and box["width"] > 0 and box["height"] > 0
+    assert sheet["x"] <= box["x"] <= sheet["x"] + sheet["width"]  # inside the page
+    assert sheet["y"] <= box["y"] <= sheet["y"] + sheet["height"]
+    _shot(page, "document")
+
+    total = page.locator('input[data-path="total"]')
+    old_total = total.input_value() or None
+    before = _counts(conn, receipt_id)
+    status_before = page.get_attribute("#document-status", "data-status")
+
+    # An amount that is not one: the error names the field, nothing is written.
+    total.fill("twelve")
+    page.click("#save")
+    error = page.inner_text("#form-error")
+    assert "total" in error and "not an amount" in error
+    assert page.locator('input[data-path="total"]').input_value() == "twelve"  # kept
+    _shot(page, "invalid-value")
+    assert _counts(conn, receipt_id) == before
+    status = conn.execute("SELECT status FROM documents WHERE id = %s", (receipt_id,)).fetchone()
+    assert status is not None and status["status"] == status_before
+
+    # A real correction.
+    new_total = _new_total(old_total)
+    page.goto(f"{server}/review/documents/{receipt_id}")
+    page.locator('input[data-path="total"]').fill(new_total)
+    page.click("#save")
+    page.wait_for_url(f"**/review/documents/{receipt_id}?saved=*")
+    assert "Saved" in page.inner_text("#notice")
+    assert page.locator('input[data-path="total"]').input_value() == new_total
+    assert page.locator('#history tr[data-path="total"]').count() == 1
+    assert page.get_attribute("#run-source", "data-source") == "review"
+    _shot(page, "after-save")
+    page.close()
+
+    # Postgres: audit trail, review run, typed row, training example, status.
+    correction = conn.execute(
+        "SELECT * FROM corrections WHERE document_id = %s AND path = 'total'", (receipt_id,)
+    ).fetchone()
+    assert correction is not None
+    assert correction["old_value"] == old_total and correction["new_value"] == new_total
+    assert correction["reviewer"] == "test-reviewer" and correction["key_id"] is not None
+    run = conn.execute(
+        "SELECT * FROM extraction_runs WHERE document_id = %s ORDER BY id DESC LIMIT 1",
+        (receipt_id,),
+    ).fetchone()
+    assert run is not None and run["source"] == "review" and run["reviewer"] == "test-reviewer"
+    assert run["id"] == correction["new_run_id"] and run["model"] == "gemma-3-270m"
+    assert json.loads(run["raw_output"])["total"] == new_total
+    assert all(v["rule"] != "low_confidence" for v in run["violations"])
+    field = conn.execute(
+        "SELECT confidence FROM extracted_fields WHERE run_id = %s AND path = 'total'",
+        (run["id"],),
+    ).fetchone()
+    assert field is not None and field["confidence"] == 1.0
+    receipt = conn.execute(
+        "SELECT total, run_id FROM receipts WHERE document_id = %s", (receipt_id,)
+    ).fetchone()
+    assert receipt is not None and receipt["total"] == Decimal(new_total)
+    assert receipt["run_id"] == run["id"]
+    example = conn.execute(
+        "SELECT * FROM training_examples WHERE document_id = %s", (receipt_id,)
+    ).fetchone()
+    assert example is not None and example["draft"]["total"] == new_total
+    assert example["document_type"] == "receipt"
+    doc = conn.execute("SELECT status, error FROM documents WHERE id = %s",
+                       (receipt_id,)).fetchone()
+    assert doc is not None
+    if run["violations"]:
+        assert doc["status"] == "needs_review"
+        assert all(v["rule"] in doc["error"] for v in run["violations"])
+    else:
+        assert doc["status"] == "done" and doc["error"] is None
+
+
+def test_corrections_json_api(
+    server: str, api_keys: dict[str, str], receipt_id: uuid.UUID
+) -> None:
+    reviewer = {"X-API-Key": api_keys["reviewer"]}
+    url = f"{server}/v1/documents/{receipt_id}/corrections"
+    response = httpx.post(url, json={"edits": {"payment_method": "Visa"}}, headers=reviewer)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["record"]["payment_method"] == "Visa" and body["id"] == str(receipt_id)
+    assert any(f["path"] == "payment_method" and f["confidence"] == 1.0 for f in body["fields"])
+    refused = httpx.post(url, json={"edits": {"total": "abc"}}, headers=reviewer)
+    assert refused.status_code == 422 and "total" in refused.json()["detail"]["fields"]
+    stale = httpx.post(url, json={"edits": {"total": "1.00"}, "run_id": 0}, headers=reviewer)
+    assert stale.status_code == 409
+    trail = httpx.get(url, headers=reviewer).json()
+    assert trail[0]["path"] == "payment_method" and trail[0]["new_value"] == "Visa"
+    assert trail[0]["reviewer"] == "test-reviewer"
+    assert httpx.post(url, json={"edits": {}},
+                      headers={"X-API-Key": api_keys["uploader"]}).status_code == 403
+
+
+def test_correcting_a_contract_party_and_an_invalid_answer(
+    database: str, runtime: Any, settings: Any, conn: psycopg.Connection
+) -> None:
+    """apply_corrections on a list path, and on a run whose answer did not validate."""
+    from pipeline import doctypes, review
+    from pipeline.storage import records
+    from pipeline.storage.keys import ApiKey
+
+    contract_id = _process(database, runtime, settings, "contract-nda.pdf")
+    key_row = conn.execute("SELECT id, name, role FROM api_keys WHERE name = 'test-admin'"
+                           ).fetchone()
+    assert key_row is not None
+    admin = ApiKey(key_row["id"], key_row["name"], key_row["role"])
+    run = conn.execute("SELECT * FROM extraction_runs WHERE document_id = %s ORDER BY id DESC",
+                       (contract_id,)).fetchone()
+    assert run is not None
+    draft = review.draft_from_output(doctypes.CONTRACT, run["raw_output"])
+    if not draft["parties"]:
+        pytest.fail(f"the model found no party in the NDA: {run['raw_output']}")
+
+    result = review.apply_corrections(
+        conn, contract_id, {"parties[0].name": "Acme Widgets Ltd"}, admin, run["id"]
+    )
+    assert [c.path for c in result.changes] == ["parties[0].name"]
+    party = conn.execute("SELECT name FROM contract_parties WHERE document_id = %s AND "
+                         "position = 0", (contract_id,)).fetchone()
+    assert party is not None and party["name"] == "Acme Widgets Ltd"
+    with pytest.raises(review.CorrectionError, match=r"no field 'parties\[9\]\.name'"):
+        review.apply_corrections(conn, contract_id, {"parties[9].name": "X"}, admin)
+
+    # An answer that did not fit the schema (output_invalid: no record) is corrected from
+    # its raw draft: the reviewer fills the empty party name.
+    broken = {**review.draft_from_output(doctypes.CONTRACT, run["raw_output"]),
+              "parties": [{"name": "", "role": None}]}
+    bad_run = {k: run[k] for k in ("model", "model_sha256", "adapter", "classifier",
+                                   "classifier_confidence", "timings_ms", "prompt_tokens",
+                                   "output_tokens", "tokens_per_s", "mean_token_prob",
+                                   "finished")}
+    bad_run.update(raw_output=json.dumps(broken), valid=False, violations=[
+        {"rule": "output_invalid", "message": "does not fit", "fields": []}])
+    with conn.transaction():
+        bad_id = records.save_run(conn, contract_id, doctypes.CONTRACT, bad_run, None, [])
+    with pytest.raises(review.CorrectionError, match="parties\\[0\\].name is required"):
+        review.apply_corrections(conn, contract_id, {"title": "NDA"}, admin)
+    result = review.apply_corrections(
+        conn, contract_id, {"parties[0].name": "Acme Widgets Ltd"}, admin, bad_id
+    )
+    assert result.corrected_run_id == bad_id
+    row = conn.execute("SELECT record FROM extraction_runs WHERE id = %s",
+                       (result.run_id,)).fetchone()
+    assert row is not None and row["record"]["parties"][0]["name"] == "Acme Widgets Ltd"
+    assert result.status == ("needs_review" if result.violations else "done")
+    assert any(v["rule"] == "parties_missing" for v in result.violations)  # one party left
+    example = conn.execute("SELECT draft FROM training_examples WHERE document_id = %s",
+                           (contract_id,)).fetchone()
+    assert example is not None and example["draft"]["parties"][0]["name"] == "Acme Widgets Ltd"
+    assert len(review.history(conn, contract_id)) == 2
