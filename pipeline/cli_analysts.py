@@ -65,6 +65,8 @@ def _print_table(names: list[str], rows: list[tuple[Any, ...]], more: bool) -> N
     for row in rows:
         table.add_row(*("[dim]null[/]" if v is None else str(csv_value(v)) for v in row))
     console = Console()
+    if not console.is_terminal:  # piped: no terminal width to fit, so do not squeeze columns
+        console = Console(width=240)
     console.print(table)
     note = f" (first {len(rows)}; raise --max-rows for more)" if more else ""
     Console(stderr=True).print(f"{len(rows)} rows{note}", highlight=False)
