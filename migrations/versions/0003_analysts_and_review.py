@@ -180,6 +180,8 @@ DO $$ BEGIN
     EXECUTE format('GRANT CONNECT ON DATABASE %I TO docket_analyst', current_database());
 END $$;
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM docket_analyst;
+-- Postgres 15's default, made explicit for older servers: nobody creates tables in public.
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA analytics TO docket_analyst;
 GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO docket_analyst;
 """

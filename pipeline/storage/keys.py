@@ -43,13 +43,21 @@ def create_key(conn: Connection[Any], name: str, role: str) -> tuple[ApiKey, str
 
 
 def find_key(conn: Connection[Any], secret: str) -> ApiKey | None:
-    """The live (not revoked) key with this secret, its last use recorded; None otherwise."""
+    """The live (not revoked) key with this secret; None otherwise.
+
+    Its last use is recorded at most once a minute: a read should not write on every request.
+    """
     row = conn.execute(
-        """UPDATE api_keys SET last_used_at = now()
-           WHERE key_hash = %s AND revoked_at IS NULL RETURNING id, name, role""",
+        """SELECT id, name, role, last_used_at < now() - interval '1 minute'
+                  OR last_used_at IS NULL AS stale
+           FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL""",
         (hash_key(secret),),
     ).fetchone()
-    return ApiKey(row["id"], row["name"], row["role"]) if row else None
+    if row is None:
+        return None
+    if row["stale"]:
+        conn.execute("UPDATE api_keys SET last_used_at = now() WHERE id = %s", (row["id"],))
+    return ApiKey(row["id"], row["name"], row["role"])
 
 
 def list_keys(conn: Connection[Any]) -> list[dict[str, Any]]:
