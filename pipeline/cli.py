@@ -513,7 +513,8 @@ def keys_list() -> None:
                       f"{r['created_at']:%Y-%m-%d %H:%M}",
                       f"{r['last_used_at']:%Y-%m-%d %H:%M}" if r["last_used_at"] else "",
                       f"{r['revoked_at']:%Y-%m-%d %H:%M}" if r["revoked_at"] else "")
-    console.print(table)
+    # Piped: no terminal width to fit, so do not squeeze the columns.
+    (console if console.is_terminal else Console(width=200)).print(table)
 
 
 @keys_app.command("revoke")

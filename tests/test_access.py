@@ -22,7 +22,7 @@ PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"
 
 
 def _concrete(path: str) -> str:
-    values = {"doc_type": "receipt", "n": "1"}
+    values = {"doc_type": "receipt", "number": "1"}
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), str(uuid.uuid4())),
                   path)
 
