@@ -120,6 +120,53 @@ def _set(draft: dict[str, Any], path: str, value: str | None) -> None:
     node[parts[-1]] = value
 
 
+_NEW_ENTRY = re.compile(r"^([A-Za-z_]\w*)\[(\d+)\]")
+
+
+def entry_fields(doctype: DocType, list_field: str) -> list[str] | None:
+    """The field names of one entry of a list field (None: entries are plain values)."""
+    args = get_args(doctype.draft_model.model_fields[list_field].annotation)
+    item = args[0] if args else None
+    if isinstance(item, type) and issubclass(item, BaseModel):
+        return list(item.model_fields)
+    return None
+
+
+def _add_entries(
+    doctype: DocType, draft: dict[str, Any], edits: dict[str, str | None]
+) -> dict[str, str | None]:
+    """Append the list entries the edits fill in past a list's end (the form's blank "new
+    item" rows); edits of a blank row left empty are dropped."""
+    kept = dict(edits)
+    new: dict[tuple[str, int], dict[str, str | None]] = {}
+    for path, value in edits.items():
+        found = _NEW_ENTRY.match(path)
+        if found and isinstance(draft.get(found[1]), list) and int(found[2]) >= len(
+            draft[found[1]]
+        ):
+            new.setdefault((found[1], int(found[2])), {})[path] = value
+            del kept[path]
+    for (name, index), values in sorted(new.items()):
+        if all(v is None for v in values.values()):
+            continue
+        entries = draft[name]
+        if index != len(entries):
+            raise CorrectionError(f"Add entries to '{name}' one after another: there is no "
+                                  f"{name}[{len(entries)}] yet.", {f"{name}[{index}]": "gap"})
+        fields = entry_fields(doctype, name)
+        entries.append(dict.fromkeys(fields) if fields is not None else None)
+        kept.update(values)
+    return kept
+
+
+def _drop_empty_entries(draft: dict[str, Any]) -> None:
+    """A list entry whose values were all cleared is removed."""
+    for name, value in draft.items():
+        if isinstance(value, list):
+            draft[name] = [v for v in value if v is not None and not (
+                isinstance(v, dict) and all(x is None for x in v.values()))]
+
+
 def _loc_path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
@@ -224,15 +271,18 @@ def apply_corrections(
         doctype = doctypes.get(run["document_type"])
         draft = draft_from_output(doctype, run["raw_output"])
         before = leaves(draft)
-        for path, value in edits.items():
-            _set(draft, path, _clean(value))
+        cleaned = _add_entries(doctype, draft, {path: _clean(v) for path, v in edits.items()})
+        for path, value in cleaned.items():
+            _set(draft, path, value)
+        _drop_empty_entries(draft)
         corrected = validate_draft(doctype, draft)
         record = doctype.to_record(corrected)
         violations = [v.model_dump() for v in doctype.check_rules(record, None)]
         answer = corrected.model_dump(mode="json")
         after = leaves(answer)
-        changes = [Change(path, before.get(path), new) for path, new in after.items()
-                   if before.get(path) != new]
+        changes = [Change(path, before.get(path), after.get(path))
+                   for path in [*after, *(p for p in before if p not in after)]
+                   if before.get(path) != after.get(path)]
 
         document = Document.model_validate(doc["content"]) if doc["content"] else None
         previous = {f["path"]: f for f in records.run_fields(conn, run["id"])}

@@ -283,6 +283,20 @@ def test_corrections_json_api(
     trail = httpx.get(url, headers=reviewer).json()
     assert trail[0]["path"] == "payment_method" and trail[0]["new_value"] == "Visa"
     assert trail[0]["reviewer"] == "test-reviewer"
+
+    # A line the model missed is added past the list's end; clearing its values removes it.
+    n = len(body["record"]["items"])
+    added = {f"items[{n}].description": "Iced Teh Tarik", f"items[{n}].quantity": "1",
+             f"items[{n}].unit_price": "6.50", f"items[{n}].amount": "6.50"}
+    body = httpx.post(url, json={"edits": added}, headers=reviewer).json()
+    assert body["record"]["items"][n]["description"] == "Iced Teh Tarik"
+    assert body["record"]["items"][n]["amount"] == "6.50"
+    body = httpx.post(url, json={"edits": dict.fromkeys(added, "")}, headers=reviewer).json()
+    assert len(body["record"]["items"]) == n
+    removed = [c for c in httpx.get(url, headers=reviewer).json()
+               if c["path"] == f"items[{n}].description"]
+    assert [(c["old_value"], c["new_value"]) for c in removed] == [
+        ("Iced Teh Tarik", None), (None, "Iced Teh Tarik")]
     assert httpx.post(url, json={"edits": {}},
                       headers={"X-API-Key": api_keys["uploader"]}).status_code == 403
 
@@ -314,7 +328,9 @@ def test_correcting_a_contract_party_and_an_invalid_answer(
     party = conn.execute("SELECT name FROM contract_parties WHERE document_id = %s AND "
                          "position = 0", (contract_id,)).fetchone()
     assert party is not None and party["name"] == "Acme Widgets Ltd"
-    with pytest.raises(review.CorrectionError, match=r"no field 'parties\[9\]\.name'"):
+    with pytest.raises(review.CorrectionError, match=r"no field 'parties\[0\]\.email'"):
+        review.apply_corrections(conn, contract_id, {"parties[0].email": "x@y.z"}, admin)
+    with pytest.raises(review.CorrectionError, match="one after another"):
         review.apply_corrections(conn, contract_id, {"parties[9].name": "X"}, admin)
 
     # An answer that did not fit the schema (output_invalid: no record) is corrected from

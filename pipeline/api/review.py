@@ -213,6 +213,21 @@ def _marked_text(text: str, fields: list[dict[str, Any]]) -> list[tuple[str, str
     return [(segment, path) for segment, path in out if segment]
 
 
+def _new_entry_inputs(doctype: doctypes.DocType, draft: dict[str, Any]) -> list[dict[str, Any]]:
+    """One blank entry per list field (a missed receipt line, party, signatory) to add."""
+    out = []
+    for name, entries in draft.items():
+        if not isinstance(entries, list):
+            continue
+        entry = f"{name}[{len(entries)}]"
+        names = review.entry_fields(doctype, name)
+        paths = [f"{entry}.{field}" for field in names] if names is not None else [entry]
+        out += [{"path": path, "value": "", "id": "field-" + _slug(path), "new": True,
+                 "group": f"Add to {name} (leave blank to add nothing)", "confidence": None,
+                 "level": "none", "flagged": False, "located": True} for path in paths]
+    return out
+
+
 def _document_context(
     document_id: uuid.UUID, key: ApiKey
 ) -> dict[str, Any] | None:
@@ -236,18 +251,21 @@ def _document_context(
     evidence = {f["path"]: f for f in fields}
     inputs: list[dict[str, Any]] = []
     if run is not None and run["document_type"] in doctypes.REGISTRY:
-        draft = review.draft_from_output(doctypes.get(run["document_type"]), run["raw_output"])
+        doctype = doctypes.get(run["document_type"])
+        draft = review.draft_from_output(doctype, run["raw_output"])
         flagged = {p for v in run["violations"] for p in v.get("fields", [])}
         for path, value in review.leaves(draft).items():
             confidence = evidence[path]["confidence"] if path in evidence else None
             inputs.append({
                 "path": path, "value": value or "", "id": "field-" + _slug(path),
+                "group": path.rsplit(".", 1)[0] if "]." in path else None,
                 "confidence": confidence,
                 "level": _level(confidence, settings.confidence_threshold),
                 "flagged": path in flagged or path.split("[")[0] in flagged
                 or path.rsplit(".", 1)[0] in flagged,
                 "located": path in evidence and evidence[path]["page"] is not None,
             })
+        inputs += _new_entry_inputs(doctype, draft)
     pages = []
     if document is not None:
         for page in document.pages:
