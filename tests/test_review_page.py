@@ -360,3 +360,17 @@ def test_correcting_a_contract_party_and_an_invalid_answer(
                            (contract_id,)).fetchone()
     assert example is not None and example["draft"]["parties"][0]["name"] == "Acme Widgets Ltd"
     assert len(review.history(conn, contract_id)) == 2
+
+
+def test_a_document_without_page_images_shows_its_text_marked(
+    server: str, browser: Any, api_keys: dict[str, str], database: str, runtime: Any,
+    settings: Any,
+) -> None:
+    document_id = _process(database, runtime, settings, "contract-services.docx")
+    page = _sign_in(browser, server, api_keys["admin"])
+    page.goto(f"{server}/review/documents/{document_id}")
+    assert page.locator("img.page-image").count() == 0
+    assert page.locator("#document-text mark[data-path]").count() >= 1
+    assert page.locator("#correction-form input[data-path]").count() >= 1
+    _shot(page, "document-text")
+    page.close()

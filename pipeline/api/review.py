@@ -249,6 +249,18 @@ def _document_context(
     document = (Document.model_validate(content["content"])
                 if content and content["content"] else None)
     evidence = {f["path"]: f for f in fields}
+    # Values a reviewer typed (their latest correction still stands) show as corrected.
+    latest: dict[str, str | None] = {}
+    for c in trail:  # newest first
+        latest.setdefault(c["path"], c["new_value"])
+    corrected = {path for path, value in latest.items()
+                 if path in evidence and evidence[path]["value"] == value}
+
+    def level(path: str, confidence: float | None) -> str:
+        if path in corrected:
+            return "corrected"
+        return _level(confidence, settings.confidence_threshold)
+
     inputs: list[dict[str, Any]] = []
     if run is not None and run["document_type"] in doctypes.REGISTRY:
         doctype = doctypes.get(run["document_type"])
@@ -260,7 +272,7 @@ def _document_context(
                 "path": path, "value": value or "", "id": "field-" + _slug(path),
                 "group": path.rsplit(".", 1)[0] if "]." in path else None,
                 "confidence": confidence,
-                "level": _level(confidence, settings.confidence_threshold),
+                "level": level(path, confidence),
                 "flagged": path in flagged or path.split("[")[0] in flagged
                 or path.rsplit(".", 1)[0] in flagged,
                 "located": path in evidence and evidence[path]["page"] is not None,
@@ -277,7 +289,7 @@ def _document_context(
                     for box in f["bboxes"]:
                         boxes.append({
                             "path": f["path"], "confidence": f["confidence"],
-                            "level": _level(f["confidence"], settings.confidence_threshold),
+                            "level": level(f["path"], f["confidence"]),
                             "left": 100 * box["x0"] / page.width,
                             "top": 100 * box["y0"] / page.height,
                             "width": 100 * (box["x1"] - box["x0"]) / page.width,
@@ -289,6 +301,7 @@ def _document_context(
     return {
         "key": key, "doc": doc, "run": run, "inputs": inputs, "trail": trail, "pages": pages,
         "images": has_page_images(doc["mime_type"]) and bool(pages),
+        "field_levels": {f["path"]: level(f["path"], f["confidence"]) for f in fields},
         "text_segments": _marked_text(document.text(), [f for f in fields if f["value"]])
         if document is not None else [],
         "levels": {"high": "≥ 0.9", "medium": f"≥ {settings.confidence_threshold}",
