@@ -47,6 +47,10 @@ class NotReviewable(LookupError):
     """No such document, or nothing to correct yet (no run, or it is being processed)."""
 
 
+class DocumentNotFound(NotReviewable):
+    """No document with this id."""
+
+
 class StaleEdit(RuntimeError):
     """The form was filled in against a run that is no longer the latest."""
 
@@ -253,7 +257,7 @@ def apply_corrections(
             (document_id,),
         ).fetchone()
         if doc is None:
-            raise NotReviewable(f"No document {document_id}.")
+            raise DocumentNotFound(f"No document {document_id}.")
         run = conn.execute(
             "SELECT * FROM extraction_runs WHERE document_id = %s ORDER BY id DESC LIMIT 1",
             (document_id,),

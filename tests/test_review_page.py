@@ -103,8 +103,14 @@ def _shot(page: Any, name: str) -> Path:
     return path
 
 
-def _sign_in(browser: Any, base: str, secret: str) -> Any:
+def _new_page(browser: Any) -> Any:
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.set_default_timeout(90_000)  # two shared CPU cores: be patient, not flaky
+    return page
+
+
+def _sign_in(browser: Any, base: str, secret: str) -> Any:
+    page = _new_page(browser)
     page.goto(f"{base}/review")
     assert "/review/login" in page.url  # no cookie yet → the sign-in form
     page.get_by_label("API key").fill(secret)
@@ -142,7 +148,7 @@ def test_without_a_cookie_pages_redirect_to_sign_in(server: str) -> None:
 def test_a_key_without_the_review_role_is_refused(
     server: str, browser: Any, api_keys: dict[str, str]
 ) -> None:
-    page = browser.new_page()
+    page = _new_page(browser)
     page.goto(f"{server}/review/login")
     page.get_by_label("API key").fill(api_keys["uploader"])
     page.click("#sign-in")
@@ -299,6 +305,8 @@ def test_corrections_json_api(
         ("Iced Teh Tarik", None), (None, "Iced Teh Tarik")]
     assert httpx.post(url, json={"edits": {}},
                       headers={"X-API-Key": api_keys["uploader"]}).status_code == 403
+    missing = f"{server}/v1/documents/{uuid.uuid4()}/corrections"
+    assert httpx.post(missing, json={"edits": {}}, headers=reviewer).status_code == 404
 
 
 def test_correcting_a_contract_party_and_an_invalid_answer(

@@ -68,7 +68,7 @@ def _corrections_error(exc: Exception) -> HTTPException:
     if isinstance(exc, review.StaleEdit):
         return HTTPException(409, str(exc))
     if isinstance(exc, review.NotReviewable):
-        return HTTPException(404 if str(exc).startswith("No document") else 409, str(exc))
+        return HTTPException(404 if isinstance(exc, review.DocumentNotFound) else 409, str(exc))
     raise exc
 
 
