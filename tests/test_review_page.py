@@ -2,7 +2,8 @@
 the real API under uvicorn, a reviewer in headless Chromium correcting a value, and the audit
 trail, review run, typed row and training example checked in Postgres.
 
-Screenshots go to test-artifacts/review/ (list, document, after save, invalid value).
+Screenshots go to test-artifacts/review/ (list, document, invalid value, after save, a refused
+sign-in, a DOCX shown as text).
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def test_a_key_without_the_review_role_is_refused(
     assert "cannot review" in page.inner_text("#login-error")
     assert "reviewer" in page.inner_text("#login-error")
     assert not page.context.cookies()  # no session for it
+    _shot(page, "login-refused")
     page.close()
     # A cookie holding an uploader key (set some other way) gets the 403 page.
     cookie = {"Cookie": f"docket_key={api_keys['uploader']}"}

@@ -7,6 +7,7 @@ needed. The JSON routes take the key like every other API route (`require("revie
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import urllib.parse
 import uuid
@@ -59,7 +60,7 @@ class CorrectionView(BaseModel):
     key_id: uuid.UUID | None
     run_id: int
     new_run_id: int
-    created_at: Any
+    created_at: dt.datetime
 
 
 def _corrections_error(exc: Exception) -> HTTPException:
