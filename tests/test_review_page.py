@@ -153,7 +153,7 @@ def test_a_key_without_the_review_role_is_refused(
     page.goto(f"{server}/review/login")
     page.get_by_label("API key").fill(api_keys["uploader"])
     page.click("#sign-in")
-    assert "cannot review" in page.inner_text("#login-error")
+    assert "An uploader key cannot review" in page.inner_text("#login-error")
     assert "reviewer" in page.inner_text("#login-error")
     assert not page.context.cookies()  # no session for it
     _shot(page, "login-refused")
@@ -161,7 +161,7 @@ def test_a_key_without_the_review_role_is_refused(
     # A cookie holding an uploader key (set some other way) gets the 403 page.
     cookie = {"Cookie": f"docket_key={api_keys['uploader']}"}
     response = httpx.get(f"{server}/review", headers=cookie)
-    assert response.status_code == 403 and "admin or reviewer" in response.text
+    assert response.status_code == 403 and "reviewer or admin" in response.text
     response = httpx.get(f"{server}/v1/documents/{uuid.uuid4()}/corrections",
                          headers={"X-API-Key": api_keys["uploader"]})
     assert response.status_code == 403

@@ -119,8 +119,12 @@ def _gate(request: Request) -> ApiKey | Response:
     return key
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _refused(request: Request, key: ApiKey) -> Response:
-    roles = " or ".join(sorted(PERMISSIONS["review"][0]))
+    roles = " or ".join(sorted(PERMISSIONS["review"][0], reverse=True))
     return templates.TemplateResponse(
         request, "forbidden.html", {"key": key, "roles": roles}, status_code=403
     )
@@ -138,10 +142,11 @@ async def login(request: Request) -> Response:
     target = _safe_next(str(form.get("next") or ""))
     key = key_for(secret)
     if key is None or not allowed(key.role, "review"):
-        roles = " or ".join(sorted(PERMISSIONS["review"][0]))
+        roles = " or ".join(sorted(PERMISSIONS["review"][0], reverse=True))
         message = (
             "That is not a valid API key (unknown or revoked)." if key is None else
-            f"A {key.role} key cannot review documents; sign in with a {roles} key."
+            f"{_article(key.role).capitalize()} {key.role} key cannot review documents; "
+            f"sign in with a {roles} key."
         )
         return templates.TemplateResponse(
             request, "login.html", {"next": target, "error": message},
