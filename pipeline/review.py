@@ -6,7 +6,9 @@ typed record: the record is derived from the draft by the same `to_record` and r
 model's answers, so a corrected record is validated exactly like an extracted one, and the
 corrected draft is what the model should have written (`docket adapters train
 --from-corrections` learns from it). Saving without changes confirms the values: the review
-run drops the model's `low_confidence` doubt, since a person has looked.
+run drops the model's `low_confidence` doubt, since a person has looked. A list entry the model
+missed is added by filling `items[N]` past the list's end; clearing all of an entry's values
+removes it (the audit trail then records the later entries' values moving up by path).
 """
 
 from __future__ import annotations
