@@ -24,6 +24,7 @@ from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
 from pipeline.storage import documents, records
 from pipeline.storage.db import connect
+from schemas.common import review_reason
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +103,9 @@ def run_stages(
     timings["decode"] = round(extraction.generation.decode_s * 1000, 1)
     if extraction.valid:
         return Outcome("done", None, document, classification, extraction, timings)
-    reasons = "; ".join(f"{v.rule}: {v.message}" for v in extraction.violations)
     return Outcome(
-        "needs_review", f"Needs review — {reasons}", document, classification, extraction,
+        "needs_review", review_reason(extraction.violations), document, classification,
+        extraction,
         timings,
     )
 

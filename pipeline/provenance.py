@@ -99,21 +99,35 @@ def confidences(answer: str, token_texts: list[str], token_logprobs: list[float]
     return out
 
 
-def locate(value: str, text: str) -> tuple[int, int] | None:
-    """The value's character span in the text: exact, case-blind, then white-space-blind."""
+def locate(value: str, text: str, near: int | None = None) -> tuple[int, int] | None:
+    """The value's character span in the text: exact, case-blind, then white-space-blind.
+
+    Among several occurrences, whole words beat matches inside a longer token (a quantity "1"
+    is not the 1 of a company number), and the one nearest `near` (where the value's siblings
+    were found: the same receipt line) beats the first.
+    """
     if not value.strip():
         return None
-    found = text.find(value)
-    if found >= 0:
-        return found, found + len(value)
-    lowered = text.lower().find(value.lower())
-    if lowered >= 0:
-        return lowered, lowered + len(value)
     words = [re.escape(w) for w in re.split(r"[\s,]+", value) if w]
-    if not words:
-        return None
-    match = re.search(r"[\s,]*".join(words), text, re.IGNORECASE)
-    return (match.start(), match.end()) if match else None
+    patterns = [(re.escape(value), 0), (re.escape(value), re.IGNORECASE)]
+    if words:
+        patterns.append((r"[\s,]*".join(words), re.IGNORECASE))
+    for pattern, flags in patterns:
+        found = [(m.start(), m.end()) for m in re.finditer(pattern, text, flags)]
+        if found:
+            whole = [span for span in found if _whole_word(text, *span)]
+            best = whole or found
+            if near is None:
+                return best[0]
+            return min(best, key=lambda span: abs(span[0] - near))
+    return None
+
+
+def _whole_word(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() and text[start].isalnum()) and not (
+        after.isalnum() and text[end - 1].isalnum())
 
 
 def evidence(document: Document, answer: str, token_texts: list[str],
@@ -123,24 +137,34 @@ def evidence(document: Document, answer: str, token_texts: list[str],
     spans = value_spans(answer)
     scores = confidences(answer, token_texts, token_logprobs, spans)
     text = document.text()
-    lines = _line_offsets(document)
+    lines = line_offsets(document)
     out = []
+    anchors: dict[str, int] = {}  # list entry ('items[1]') → where its first value was found
     for span in spans:
         value = None if span.value is None else str(span.value)
         item = FieldEvidence(path=span.path, value=value, confidence=scores[span.path])
-        where = locate(value, text) if value else None
-        if where is not None:
-            covered = [(page, bbox) for start, end, page, bbox in lines
-                       if start < where[1] and end > where[0]]
-            item.char_start, item.char_end = where
-            item.page = covered[0][0] if covered else None
-            item.bboxes = [bbox for page, bbox in covered if bbox is not None
-                           and page == item.page]
+        entry = span.path.rpartition(".")[0] if "[" in span.path else ""
+        where = place(item, text, lines, anchors.get(entry))
+        if where is not None and entry:
+            anchors.setdefault(entry, where[0])
         out.append(item)
     return out
 
 
-def _line_offsets(document: Document) -> list[tuple[int, int, int, BBox | None]]:
+def place(item: FieldEvidence, text: str, lines: list[tuple[int, int, int, BBox | None]],
+          near: int | None = None) -> tuple[int, int] | None:
+    """Fill in the item's span, page and boxes from where its value is in the text."""
+    where = locate(item.value, text, near) if item.value else None
+    if where is not None:
+        covered = [(page, bbox) for start, end, page, bbox in lines
+                   if start < where[1] and end > where[0]]
+        item.char_start, item.char_end = where
+        item.page = covered[0][0] if covered else None
+        item.bboxes = [bbox for page, bbox in covered if bbox is not None and page == item.page]
+    return where
+
+
+def line_offsets(document: Document) -> list[tuple[int, int, int, BBox | None]]:
     """(start, end, page, box) of every line in `Document.text()`'s character positions."""
     out = []
     offset = 0

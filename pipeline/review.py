@@ -28,10 +28,11 @@ from pydantic import BaseModel, ValidationError
 from pipeline import doctypes
 from pipeline.doctypes import DocType
 from pipeline.document import Document
-from pipeline.provenance import FieldEvidence, _line_offsets, locate, value_spans
+from pipeline.provenance import FieldEvidence, line_offsets, place, value_spans
 from pipeline.storage import documents, records
 from pipeline.storage.keys import ApiKey
 from schemas import receipt
+from schemas.common import RuleViolation, review_reason
 
 REVIEWABLE = ("done", "needs_review")
 _PATH_PART = re.compile(r"\.?([A-Za-z_]\w*)|\[(\d+)\]")
@@ -222,21 +223,14 @@ def _place(item: FieldEvidence, document: Document | None) -> FieldEvidence:
     """Where a reviewer's value is in the document (page, boxes, span), if it is there."""
     if document is None or item.value is None:
         return item
-    where = locate(item.value, document.text())
-    if where is None:
-        return item
-    covered = [(page, bbox) for start, end, page, bbox in _line_offsets(document)
-               if start < where[1] and end > where[0]]
-    item.char_start, item.char_end = where
-    item.page = covered[0][0] if covered else None
-    item.bboxes = [b for p, b in covered if b is not None and p == item.page]
+    place(item, document.text(), line_offsets(document))
     return item
 
 
 def _reason(violations: list[dict[str, Any]]) -> str | None:
     if not violations:
         return None
-    return "Needs review — " + "; ".join(f"{v['rule']}: {v['message']}" for v in violations)
+    return review_reason([RuleViolation.model_validate(v) for v in violations])
 
 
 def apply_corrections(

@@ -29,6 +29,12 @@ class RuleViolation(BaseModel):
     fields: list[str] = Field(default_factory=list)
 
 
+def review_reason(violations: list[RuleViolation]) -> str:
+    """The one-line reason a document needs review: every rule broken, with its message."""
+    return "Needs review — " + "; ".join(
+        f"{v.rule}: {v.message.rstrip('.')}" for v in violations) + "."
+
+
 def parse_money(text: str | float | int | None) -> Decimal | None:
     """'RM 1,234.50' → Decimal('1234.50'); None when nothing numeric is there."""
     if text is None:

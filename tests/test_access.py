@@ -90,7 +90,8 @@ def test_a_keys_role_limits_what_it_can_do(
             assert response.status_code not in (401, 403), (role, response.text)
         else:
             assert response.status_code == 403, (role, response.status_code)
-            assert f"A {role} key may not" in response.json()["detail"]
+            article = "An" if role[0] in "aeiou" else "A"
+            assert f"{article} {role} key may not" in response.json()["detail"]
 
 
 def test_keys_are_stored_hashed_and_revocation_works_at_once(

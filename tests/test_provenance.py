@@ -63,3 +63,19 @@ def test_evidence_maps_values_to_page_boxes_and_span() -> None:
     assert total.page == 2 and total.bboxes[0].y0 == 700
     assert fields["tax"].value is None and fields["tax"].page is None
     assert all(0 < f.confidence <= 1 for f in fields.values())
+
+
+def test_a_short_value_is_found_as_a_word_near_its_siblings() -> None:
+    text = "Kopi Kaki Sdn Bhd (1187734-K)\nFlat White\n2 x 12.00   24.00\nNasi Lemak\n1 x 15.90"
+    # "1" is not the 1 of the company number: whole words first…
+    start, _ = locate("1", text) or (0, 0)
+    assert text[start:start + 9] == "1 x 15.90"
+    # …and a quantity is read on its own item's line, not the first "2" of the text.
+    answer = json.dumps({"items": [{"description": "Nasi Lemak", "quantity": "1"},
+                                   {"description": "Flat White", "quantity": "2"}]})
+    doc = Document(converter="test", mime_type="text/plain", pages=[Page(number=1, lines=[
+        Line(text=line, bbox=BBox(x0=0, y0=10 * n, x1=100, y1=10 * n + 8))
+        for n, line in enumerate(text.split("\n"))])])
+    fields = {f.path: f for f in evidence(doc, answer, [answer], [-0.1])}
+    assert fields["items[0].quantity"].bboxes[0].y0 == 40  # "1 x 15.90"
+    assert fields["items[1].quantity"].bboxes[0].y0 == 20  # "2 x 12.00"

@@ -61,6 +61,10 @@ def allowed(role: str, permission: str) -> bool:
     return role in PERMISSIONS[permission][0]
 
 
+def _article(word: str) -> str:
+    return "An" if word[0] in "aeiou" else "A"
+
+
 def require(permission: str) -> Callable[[ApiKey], ApiKey]:
     """A dependency: the caller's key, if its role has `permission`; 401/403 otherwise."""
     roles, action = PERMISSIONS[permission]
@@ -68,7 +72,8 @@ def require(permission: str) -> Callable[[ApiKey], ApiKey]:
     def dependency(key: Annotated[ApiKey, Depends(authenticate)]) -> ApiKey:
         if key.role not in roles:
             raise HTTPException(
-                403, f"A {key.role} key may not {action}; that needs a key with the role "
+                403, f"{_article(key.role)} {key.role} key may not {action}; that needs a key "
+                f"with the role "
                 f"{' or '.join(sorted(roles))}.",
             )
         return key
