@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -121,3 +122,16 @@ def wait_for_batch(conn: psycopg.Connection, batch_id: object, timeout: float = 
         if time.monotonic() > deadline:
             raise TimeoutError(f"batch {batch_id} not finished: {counts}")
         time.sleep(1)
+
+
+_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List the screenshots this run took (the review page's browser test), for people."""
+    shots = sorted(p for p in (ROOT / "test-artifacts").rglob("*.png")
+                   if p.stat().st_mtime >= _STARTED)
+    if shots:
+        terminalreporter.write_sep("-", "screenshots taken by this run")
+        for shot in shots:
+            terminalreporter.write_line(str(shot))
