@@ -114,6 +114,7 @@ def test_receipts_and_contracts_land_in_typed_tables(
     assert contract is not None and contract["n_parties"] >= 1
     runs = conn.execute(
         "SELECT output_tokens, tokens_per_s, timings_ms FROM extraction_runs"
+        " WHERE source = 'model'"  # a reviewer's run writes no tokens
     ).fetchall()
     assert runs and all(r["output_tokens"] > 0 and r["tokens_per_s"] > 0 for r in runs)
     stored = conn.execute("SELECT count(*) AS n, count(page) AS located FROM extracted_fields"
