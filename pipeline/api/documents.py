@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from pipeline import doctypes
 from pipeline.api.access import require
+from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.convert import SUPPORTED_MIME_TYPES
 from pipeline.errors import DocumentError
 from pipeline.ingest import Upload, check_upload, store_uploads
@@ -19,7 +20,7 @@ from pipeline.settings import get_settings
 from pipeline.storage import documents, records
 from pipeline.storage.db import connect
 
-router = APIRouter(tags=["documents"])
+router = APIRouter(tags=["documents"], responses=ERROR_RESPONSES)
 
 
 class UploadedDocument(BaseModel):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from pipeline import doctypes, exports, query
 from pipeline.api.access import require
+from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.doctypes import DocType
 from pipeline.provenance import FieldEvidence
 from pipeline.query import QueryError, RecordQuery
@@ -30,7 +31,8 @@ from pipeline.views import (
     SpendRow,
 )
 
-router = APIRouter(tags=["records"], dependencies=[Depends(require("query"))])
+router = APIRouter(tags=["records"], dependencies=[Depends(require("query"))],
+                   responses=ERROR_RESPONSES)
 
 QUERYABLE = [name for name, t in doctypes.REGISTRY.items() if t.query is not None]
 DocTypeName = Annotated[str, Path(description=f"document type: {', '.join(QUERYABLE)}")]

@@ -23,6 +23,7 @@ from pipeline import doctypes, review
 from pipeline.api.access import COOKIE_NAME, PERMISSIONS, allowed, key_for, require
 from pipeline.api.documents import DocumentView
 from pipeline.api.documents import get_document as document_view
+from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.document import Document
 from pipeline.page_images import NoPageImage, has_page_images, original, render_page
 from pipeline.settings import get_settings
@@ -30,7 +31,7 @@ from pipeline.storage import documents, records
 from pipeline.storage.db import connect
 from pipeline.storage.keys import ApiKey
 
-router = APIRouter(tags=["review"])
+router = APIRouter(tags=["review"], responses=ERROR_RESPONSES)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PER_PAGE = 50
 COOKIE_MAX_AGE = 12 * 3600
