@@ -120,6 +120,17 @@ def process_document(document_id: uuid.UUID, runtime: Runtime, settings: Setting
         claimed = documents.claim(conn, document_id)
         if claimed is None:
             return None
+        if claimed["attempts"] > settings.max_attempts:
+            # Every earlier attempt died unfinished (its worker killed, out of memory): stop
+            # here, or one poison document would take the workers down forever.
+            documents.set_status(
+                conn, document_id, "failed",
+                f"Processing this document started {claimed['attempts'] - 1} times and never "
+                "finished (its worker was killed, e.g. out of memory), so Docket gave up on it "
+                f"(DOCKET_MAX_ATTEMPTS={settings.max_attempts}). The original is kept; check "
+                f"the worker's memory limit, then `docket reprocess {document_id}`.",
+            )
+            return "failed"
         outcome = run_stages(
             claimed["data"], claimed["filename"], runtime, settings, claimed["type_hint"]
         )
@@ -161,6 +172,17 @@ def _run_row(outcome: Outcome, runtime: Runtime) -> dict[str, Any]:
         "valid": outcome.extraction.valid,
         "violations": outcome.violations_json(),
     }
+
+
+def fail_timeout(document_id: uuid.UUID, settings: Settings) -> None:
+    """The per-document time limit ran out: say so, keep the bytes."""
+    with connect(settings.database_url) as conn:
+        documents.set_status(
+            conn, document_id, "failed",
+            f"Processing took longer than the {settings.task_soft_time_limit_s} s allowed per "
+            "document (DOCKET_TASK_SOFT_TIME_LIMIT_S). The original is kept; raise the limit or "
+            f"split the document, then `docket reprocess {document_id}`.",
+        )
 
 
 def fail_unexpectedly(document_id: uuid.UUID, settings: Settings, exc: BaseException) -> None:

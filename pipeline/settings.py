@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     )
 
     task_max_retries: int = 5
+    max_attempts: int = Field(
+        default=8, description="a document started this many times without finishing fails "
+        "(its worker keeps dying on it); above task_max_retries so retries never reach it")
+    worker_max_memory_mb: int = Field(
+        default=3072, description="a worker process over this RSS is replaced after its task")
     task_soft_time_limit_s: int = 600
     task_time_limit_s: int = 660
 

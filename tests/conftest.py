@@ -86,27 +86,37 @@ def runtime(settings):  # type: ignore[no-untyped-def]
     return get_runtime(settings)
 
 
-@pytest.fixture(scope="session")
-def worker(database: str, broker: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A real `docket worker` process (Celery, prefork, model loaded at process start)."""
-    log_path = ROOT / "test-artifacts" / "worker.log"
+def start_worker(log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A real `docket worker` process (Celery, prefork, one child), started and ready."""
     log_path.parent.mkdir(exist_ok=True)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli", "worker", "--concurrency", "1"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
-        deadline = time.monotonic() + 180
-        while b"ready." not in log_path.read_bytes():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.5)
-        yield proc
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 180
+    while b"ready." not in log_path.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
+        time.sleep(0.5)
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def worker(database: str, broker: str) -> Iterator[subprocess.Popen[bytes]]:
+    """The test session's worker, loaded with the model at process start."""
+    proc = start_worker(ROOT / "test-artifacts" / "worker.log")
+    yield proc
+    stop_worker(proc)
 
 
 def wait_for_batch(conn: psycopg.Connection, batch_id: object, timeout: float = 600) -> dict:

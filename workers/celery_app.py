@@ -34,6 +34,8 @@ app.conf.update(
     # A new pool process loads the model before it reports "up" (~5 s, longer on a busy
     # machine). Celery's 4 s default killed every replacement of a killed process, forever.
     worker_proc_alive_timeout=180,
+    # A process that grew past the cap (a leak, a huge document) is replaced after its task.
+    worker_max_memory_per_child=settings.worker_max_memory_mb * 1024,  # KiB
 )
 
 

@@ -9,7 +9,7 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from pipeline.errors import TransientError
-from pipeline.process import fail_unexpectedly, process_document
+from pipeline.process import fail_timeout, fail_unexpectedly, process_document
 from pipeline.queue import PROCESS_TASK
 from pipeline.slm.runtime import get_runtime
 from workers.celery_app import RETRY_BACKOFF_MAX_S, app, settings
@@ -33,9 +33,7 @@ def process(self: Task, document_id: str) -> str | None:
             fail_unexpectedly(doc_id, settings, RuntimeError("gave up after retries"))
         raise
     except SoftTimeLimitExceeded:
-        fail_unexpectedly(doc_id, settings, TimeoutError(
-            f"took longer than {settings.task_soft_time_limit_s} s (DOCKET_TASK_SOFT_TIME_LIMIT_S)"
-        ))
+        fail_timeout(doc_id, settings)
         return "failed"
     except Exception as exc:  # a bug: the document must not stay 'processing' forever
         fail_unexpectedly(doc_id, settings, exc)

@@ -103,9 +103,11 @@ def set_status(
 
 
 def requeue(conn: Connection[Any], document_id: uuid.UUID) -> None:
-    """Make a finished document processable again (its record is replaced, not duplicated)."""
+    """Make a finished document processable again (its record is replaced, not duplicated);
+    its attempts start again from zero."""
     conn.execute(
-        "UPDATE documents SET status = 'queued', error = NULL, updated_at = now() WHERE id = %s",
+        """UPDATE documents SET status = 'queued', error = NULL, attempts = 0, updated_at = now()
+           WHERE id = %s""",
         (document_id,),
     )
 
