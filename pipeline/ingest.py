@@ -6,6 +6,7 @@ large, unsupported type): it ends `failed` with the reason, so nothing handed ov
 
 from __future__ import annotations
 
+import io
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from psycopg import Connection
 
 from pipeline import doctypes
 from pipeline.convert import sniff_mime
+from pipeline.convert.sniff import is_zip_archive
 from pipeline.errors import DocumentError
 from pipeline.settings import Settings
 from pipeline.storage import documents
@@ -62,27 +64,62 @@ def _from_file(path: Path, settings: Settings, display: str) -> Iterator[Upload]
 
 
 def _from_zip(path: Path, settings: Settings) -> Iterator[Upload]:
+    yield from _zip_members(path, str(path), settings)
+
+
+def _zip_members(source: Path | io.BytesIO, label: str, settings: Settings,
+                 ) -> Iterator[Upload]:
+    """Each file of an archive as an upload named `archive!member`, read with a bound.
+
+    A member that cannot be taken (too large, unreadable) keeps the archive's own bytes as its
+    original, so what was handed over is still there to fetch; an archive over the upload
+    limit itself is not copied into the database.
+    """
+    def archive_bytes() -> bytes:
+        if isinstance(source, io.BytesIO):
+            return source.getvalue()
+        return source.read_bytes() if source.stat().st_size <= settings.max_upload_bytes else b""
+
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(source)
     except zipfile.BadZipFile:
-        yield Upload(str(path), path.read_bytes(), "The zip archive is corrupt and cannot be "
-                     "opened; re-create it and upload again.")
+        yield Upload(label, archive_bytes(), "The zip archive is corrupt and cannot be opened; "
+                     "re-create it and upload again.")
         return
     with archive:
         for info in archive.infolist():
             if info.is_dir() or Path(info.filename).name.startswith("."):
                 continue
             # Names are only labels: nothing is written to disk, so '../' cannot escape.
-            name = f"{path}!{info.filename}"
+            name = f"{label}!{info.filename}"
             if info.file_size > settings.max_upload_bytes:
-                yield Upload(name, b"", _too_large(info.file_size, settings))
+                yield Upload(name, archive_bytes(), _too_large(info.file_size, settings))
                 continue
-            with archive.open(info) as member:
-                data = member.read(settings.max_upload_bytes + 1)  # bounded: no zip bombs
+            try:
+                with archive.open(info) as member:
+                    data = member.read(settings.max_upload_bytes + 1)  # bounded: no zip bombs
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError,
+                    NotImplementedError) as exc:  # damaged, encrypted, unknown compression
+                yield Upload(name, archive_bytes(), f"This file of the zip archive cannot be "
+                             f"read ({exc}); re-create the archive without encryption and "
+                             "upload again.")
+                continue
             if len(data) > settings.max_upload_bytes:
-                yield Upload(name, b"", _too_large(len(data), settings))
+                yield Upload(name, archive_bytes(), _too_large(len(data), settings))
                 continue
             yield Upload(name, data)
+
+
+def expand_archives(uploads: list[Upload], settings: Settings) -> list[Upload]:
+    """Uploads with every plain zip archive replaced by its files (as `docket ingest` does);
+    Office files, which are zips too, stay whole."""
+    out: list[Upload] = []
+    for upload in uploads:
+        if not upload.problem and is_zip_archive(upload.data):
+            out += _zip_members(io.BytesIO(upload.data), upload.filename, settings)
+        else:
+            out.append(upload)
+    return out
 
 
 def _too_large(size: int, settings: Settings) -> str:

@@ -13,7 +13,7 @@ from pipeline.api.access import require
 from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.convert import SUPPORTED_MIME_TYPES
 from pipeline.errors import DocumentError
-from pipeline.ingest import Upload, check_upload, store_uploads
+from pipeline.ingest import Upload, check_upload, expand_archives, store_uploads
 from pipeline.provenance import FieldEvidence
 from pipeline.queue import enqueue
 from pipeline.settings import get_settings
@@ -84,6 +84,9 @@ async def upload_documents(
             raise HTTPException(413, f"'{name}' is over the {settings.max_upload_bytes} byte "
                                 "limit (DOCKET_MAX_UPLOAD_BYTES).")
         uploads.append(Upload(name, data))
+    uploads = expand_archives(uploads, settings)  # a zip's files, as `docket ingest` reads them
+    if not uploads:
+        raise HTTPException(422, "The upload holds no files (an empty zip archive?).")
     # A request where nothing can be processed is refused outright; in a mixed request the
     # refused files are kept as `failed` documents with their reason and the rest goes on.
     problems = [(u.filename, check_upload(u)) for u in uploads]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 from pipeline.convert.flatten import to_pages
@@ -70,16 +71,55 @@ def get_converter() -> DocumentConverter:
     return _converter
 
 
+MAX_NESTING = 400  # elements inside elements; real pages stay far below, parsers recurse
+
+
+class _DepthGauge(HTMLParser):
+    """The deepest element nesting of an HTML page, found without building a tree."""
+
+    _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                       "meta", "source", "track", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.depth = self.deepest = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag not in self._VOID:
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self._VOID:
+            self.depth = max(0, self.depth - 1)
+
+
+def check_nesting(data: bytes) -> None:
+    """Refuse a page nested deeper than MAX_NESTING before docling's recursive parsers meet it
+    (20,000 nested divs took docling two minutes, then failed)."""
+    gauge = _DepthGauge()
+    gauge.feed(data.decode("utf-8", errors="replace"))
+    if gauge.deepest > MAX_NESTING:
+        raise DocumentError(
+            f"The HTML nests its elements {gauge.deepest:,} deep (the limit is {MAX_NESTING}); "
+            "no real document does, so it is refused. Save the page as a PDF and upload that."
+        )
+
+
 def convert_markup(data: bytes, mime_type: str) -> Document:
     """Convert with docling; the stream is named by the sniffed type, not the upload's name."""
     from docling.datamodel.base_models import ConversionStatus, DocumentStream
     from docling.exceptions import ConversionError
 
+    if mime_type == HTML:
+        check_nesting(data)
     stream = DocumentStream(name="document" + _SUFFIX[mime_type], stream=io.BytesIO(data))
     try:
         result = get_converter().convert(stream, raises_on_error=True)
-    except (ConversionError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        # python-docx and lxml raise these for damaged or non-conforming files.
+    except (ConversionError, zipfile.BadZipFile, KeyError, ValueError, RecursionError,
+            RuntimeError) as exc:
+        # python-docx and lxml raise these for damaged or non-conforming files; docling wraps
+        # a backend's failure in RuntimeError ("Pipeline SimplePipeline failed").
         raise DocumentError(
             f"The file looks like {describe(mime_type)} but could not be read; it may be damaged "
             "or saved by a program that does not follow the format. Open it and save it again "

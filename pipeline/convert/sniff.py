@@ -125,6 +125,12 @@ def sniff_mime(data: bytes, filename: str) -> str:
     )
 
 
+def is_zip_archive(data: bytes) -> bool:
+    """A plain ZIP archive (not a Word, Excel or other file that is a zip inside)."""
+    return data.startswith((b"PK\x03\x04", b"PK\x05\x06")) and _identify_zip(data, "") == (
+        "application/zip", "a ZIP archive")
+
+
 def describe(mime: str) -> str:
     """A human name for a supported MIME type."""
     return _DESCRIPTIONS.get(mime, mime)
