@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     )
 
     task_max_retries: int = 5
+    sweep_interval_s: int = Field(
+        default=30, description="how often a worker queues again what an outage lost")
+    lost_after_s: int = Field(
+        default=60, description="a document queued this long with an empty broker queue was "
+        "lost (a Redis restart) and is queued again")
     max_attempts: int = Field(
         default=8, description="a document started this many times without finishing fails "
         "(its worker keeps dying on it); above task_max_retries so retries never reach it")

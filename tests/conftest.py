@@ -28,6 +28,9 @@ TEST_REDIS_DB = os.environ.get("DOCKET_TEST_REDIS_DB", "15")
 os.environ["DOCKET_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{TEST_DB}"
 os.environ["DOCKET_BROKER_URL"] = f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
 os.environ["HF_HUB_OFFLINE"] = "1"
+# Workers notice lost messages (an outage test restarts Redis) within seconds, not minutes.
+os.environ["DOCKET_SWEEP_INTERVAL_S"] = "5"
+os.environ["DOCKET_LOST_AFTER_S"] = "15"
 
 
 @pytest.fixture(scope="session")

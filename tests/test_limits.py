@@ -27,7 +27,8 @@ from tests.test_worker_recovery import _children
 
 BROKER = "redis://127.0.0.1:6379/8"
 LIMITS = {"DOCKET_BROKER_URL": BROKER, "DOCKET_MAX_ATTEMPTS": "2",
-          "DOCKET_TASK_SOFT_TIME_LIMIT_S": "4", "DOCKET_TASK_TIME_LIMIT_S": "30"}
+          "DOCKET_TASK_SOFT_TIME_LIMIT_S": "4", "DOCKET_TASK_TIME_LIMIT_S": "30",
+          "DOCKET_SWEEP_INTERVAL_S": "0"}  # it must not take the session worker's documents
 
 
 @pytest.fixture(scope="module")

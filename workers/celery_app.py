@@ -15,7 +15,6 @@ from celery.signals import worker_process_init, worker_ready
 from pipeline.settings import get_settings
 
 settings = get_settings()
-RETRY_BACKOFF_MAX_S = 120  # the longest wait between two attempts of one document
 
 app = Celery("docket", broker=settings.broker_url, include=["workers.tasks"])
 app.conf.update(
@@ -49,21 +48,9 @@ def _load_model(**_: object) -> None:
 
 
 @worker_ready.connect
-def _requeue_orphans(**_: object) -> None:
-    """Queue documents whose worker died with them (e.g. a machine lost mid-document).
+def _start_sweeper(**_: object) -> None:
+    """Queue again, now and every few seconds, what an outage or a dead worker lost
+    (see pipeline.sweeper): the batch completes once Redis or Postgres is back."""
+    from pipeline import sweeper
 
-    Past the hard time limit (plus the longest retry wait) no live attempt can still own a
-    `processing` document, so requeueing it cannot double-process; the broker would return
-    the message only after its visibility timeout.
-    """
-    from pipeline.queue import enqueue
-    from pipeline.storage import documents
-    from pipeline.storage.db import connect
-
-    with connect(settings.database_url) as conn:
-        orphans = documents.stale(
-            conn, older_than_s=settings.task_time_limit_s + RETRY_BACKOFF_MAX_S
-        )
-    if orphans:
-        logging.getLogger(__name__).warning("requeueing %d orphaned documents", len(orphans))
-        enqueue(orphans)
+    sweeper.start(settings)

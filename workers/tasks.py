@@ -12,7 +12,8 @@ from pipeline.errors import TransientError
 from pipeline.process import fail_timeout, fail_unexpectedly, process_document
 from pipeline.queue import PROCESS_TASK
 from pipeline.slm.runtime import get_runtime
-from workers.celery_app import RETRY_BACKOFF_MAX_S, app, settings
+from pipeline.sweeper import RETRY_BACKOFF_MAX_S
+from workers.celery_app import app, settings
 
 
 @app.task(

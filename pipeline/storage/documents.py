@@ -140,6 +140,16 @@ def stale(conn: Connection[Any], older_than_s: float) -> list[uuid.UUID]:
     return [r["id"] for r in rows]
 
 
+def waiting(conn: Connection[Any], older_than_s: float) -> list[uuid.UUID]:
+    """Documents `queued` for longer than `older_than_s`."""
+    rows = conn.execute(
+        """SELECT id FROM documents WHERE status = 'queued'
+           AND updated_at < now() - make_interval(secs => %s) ORDER BY updated_at""",
+        (older_than_s,),
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
 def get_document(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] | None:
     return conn.execute(
         """SELECT id, filename, mime_type, size, sha256, type_hint, document_type, status, error,
