@@ -51,7 +51,7 @@ def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes
     return out.getvalue()
 
 
-def _encrypted_pdf() -> bytes:
+def encrypted_pdf() -> bytes:
     writer = pypdf.PdfWriter()
     writer.add_blank_page(200, 200)
     writer.encrypt("secret")
@@ -120,7 +120,7 @@ KINDS: dict[str, tuple[str, Callable[[], bytes]]] = {
     "corrupt pdf": ("corrupt.pdf", lambda: b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage"),
     "truncated pdf": ("truncated.pdf",
                       lambda: _truncated((SAMPLES / "receipt-bookshop.pdf").read_bytes(), 0.4)),
-    "encrypted pdf": ("encrypted.pdf", _encrypted_pdf),
+    "encrypted pdf": ("encrypted.pdf", encrypted_pdf),
     "pdf with javascript": ("javascript.pdf", _javascript_pdf),
     "pdf header only": ("header.pdf", lambda: b"%PDF-1.4\n%%EOF\n"),
     "2000-page pdf": ("thousands.pdf", lambda: _pdf(2000)),

@@ -3,26 +3,16 @@ model → validated records in Postgres. Bad input in the same batch fails alone
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import psycopg
-import pypdf
 import pytest
 from fastapi.testclient import TestClient
 
 from pipeline.api import app
 from pipeline.storage.db import connect
+from tests import hostile
 from tests.conftest import SAMPLES, headers, wait_for_batch
-
-
-def _encrypted_pdf() -> bytes:
-    writer = pypdf.PdfWriter()
-    writer.add_blank_page(200, 200)
-    writer.encrypt("secret")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +21,7 @@ def batch(database: str, worker: Any, api_keys: dict[str, str]) -> dict[str, Any
     good = ["receipt-cafe.png", "receipt-bookshop.pdf", "contract-nda.pdf"]
     bad = {
         "corrupt.pdf": b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage, cut here",
-        "encrypted.pdf": _encrypted_pdf(),
+        "encrypted.pdf": hostile.encrypted_pdf(),
         "empty.pdf": b"",
         "tool.exe": b"MZ\x90\x00\x03\x00\x00\x00 this is not a document",
     }

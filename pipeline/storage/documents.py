@@ -132,20 +132,19 @@ def pending(conn: Connection[Any]) -> list[uuid.UUID]:
 
 def stale(conn: Connection[Any], older_than_s: float) -> list[uuid.UUID]:
     """Documents `processing` for longer than any live attempt can last: their worker died."""
-    rows = conn.execute(
-        """SELECT id FROM documents WHERE status = 'processing'
-           AND updated_at < now() - make_interval(secs => %s) ORDER BY updated_at""",
-        (older_than_s,),
-    ).fetchall()
-    return [r["id"] for r in rows]
+    return _unchanged_for(conn, "processing", older_than_s)
 
 
 def waiting(conn: Connection[Any], older_than_s: float) -> list[uuid.UUID]:
     """Documents `queued` for longer than `older_than_s`."""
+    return _unchanged_for(conn, "queued", older_than_s)
+
+
+def _unchanged_for(conn: Connection[Any], status: str, seconds: float) -> list[uuid.UUID]:
     rows = conn.execute(
-        """SELECT id FROM documents WHERE status = 'queued'
+        """SELECT id FROM documents WHERE status = %s
            AND updated_at < now() - make_interval(secs => %s) ORDER BY updated_at""",
-        (older_than_s,),
+        (status, seconds),
     ).fetchall()
     return [r["id"] for r in rows]
 
