@@ -17,6 +17,8 @@ import time
 import uuid
 from typing import Any
 
+import pytest
+
 from pipeline.ingest import Upload, store_uploads
 from pipeline.queue import enqueue
 from pipeline.storage import documents
@@ -41,6 +43,8 @@ def _processing(database: str, batch_id: uuid.UUID) -> bool:
     return counts is not None and counts["processing"] > 0
 
 
+# A killed document's message goes back to the end of the queue: the batch ends with them.
+@pytest.mark.timeout(600 + 90 * DOCS)
 def test_repeated_sigkills_lose_and_duplicate_nothing(
     worker: subprocess.Popen[bytes], database: str, settings: Any,
 ) -> None:
