@@ -19,6 +19,7 @@ from psycopg.rows import tuple_row
 from pydantic import BaseModel, Field
 
 from pipeline.doctypes import REGISTRY, DocType, QueryConfig
+from pipeline.storage import records
 
 SCHEMA = "analytics"
 MAX_LIMIT = 1000
@@ -84,7 +85,7 @@ def _conditions(cfg: QueryConfig, query: RecordQuery) -> tuple[list[sql.Composab
         parts.append(sql.SQL("{} <= %s").format(date))
         params.append(query.date_to)
     if query.name:
-        pattern = "%" + _escape_like(query.name) + "%"
+        pattern = "%" + escape_like(query.name) + "%"
         if cfg.name_is_array:
             parts.append(sql.SQL("EXISTS (SELECT 1 FROM unnest({}) n WHERE n ILIKE %s)")
                          .format(sql.Identifier(cfg.name_column)))
@@ -127,7 +128,8 @@ def _where(cfg: QueryConfig, query: RecordQuery,
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(parts), params
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -180,16 +182,8 @@ def get_record(conn: Connection[Any], doctype: DocType,
         sql.SQL("SELECT * FROM {} WHERE document_id = %s ORDER BY {}")
         .format(_view(cfg.children_view), sql.Identifier(cfg.children_order)), [document_id],
     ).fetchall()
-    run = conn.execute(
-        """SELECT id, created_at, model, adapter, source, reviewer, valid, violations
-           FROM extraction_runs WHERE document_id = %s ORDER BY id DESC LIMIT 1""",
-        [document_id],
-    ).fetchone()
-    fields = conn.execute(
-        """SELECT path, value, confidence, page, bboxes, char_start, char_end
-           FROM extracted_fields WHERE run_id = %s ORDER BY position""",
-        [run["id"] if run else None],
-    ).fetchall()
+    run = records.latest_run(conn, document_id)
+    fields = records.run_fields(conn, run["id"]) if run else []
     return {"record": row, "children": children, "run": run, "fields": fields}
 
 

@@ -29,6 +29,7 @@ from pipeline import doctypes
 from pipeline.doctypes import DocType
 from pipeline.document import Document
 from pipeline.provenance import FieldEvidence, line_offsets, place, value_spans
+from pipeline.query import escape_like
 from pipeline.storage import documents, records
 from pipeline.storage.keys import ApiKey
 from schemas import receipt
@@ -353,8 +354,7 @@ def queue(
         params.append(document_type)
     if search:
         where.append("d.filename ILIKE %s")
-        params.append("%" + search.replace("\\", "\\\\").replace("%", "\\%")
-                      .replace("_", "\\_") + "%")
+        params.append("%" + escape_like(search) + "%")
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     count = conn.execute(f"SELECT count(*) AS n FROM documents d {clause}", params).fetchone()
     rows = conn.execute(

@@ -61,8 +61,14 @@ def allowed(role: str, permission: str) -> bool:
     return role in PERMISSIONS[permission][0]
 
 
-def _article(word: str) -> str:
-    return "An" if word[0] in "aeiou" else "A"
+def article(word: str) -> str:
+    """'an' uploader, 'a' reviewer."""
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def roles_that_may(permission: str) -> str:
+    """'reviewer or admin': the roles a permission needs, in words."""
+    return " or ".join(sorted(PERMISSIONS[permission][0], reverse=True))
 
 
 def require(permission: str) -> Callable[[ApiKey], ApiKey]:
@@ -72,9 +78,8 @@ def require(permission: str) -> Callable[[ApiKey], ApiKey]:
     def dependency(key: Annotated[ApiKey, Depends(authenticate)]) -> ApiKey:
         if key.role not in roles:
             raise HTTPException(
-                403, f"{_article(key.role)} {key.role} key may not {action}; that needs a key "
-                f"with the role "
-                f"{' or '.join(sorted(roles))}.",
+                403, f"{article(key.role).capitalize()} {key.role} key may not {action}; that "
+                f"needs a key with the role {roles_that_may(permission)}.",
             )
         return key
 

@@ -20,7 +20,14 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from pipeline import doctypes, review
-from pipeline.api.access import COOKIE_NAME, PERMISSIONS, allowed, key_for, require
+from pipeline.api.access import (
+    COOKIE_NAME,
+    allowed,
+    article,
+    key_for,
+    require,
+    roles_that_may,
+)
 from pipeline.api.documents import DocumentView
 from pipeline.api.documents import get_document as document_view
 from pipeline.api.errors import ERROR_RESPONSES
@@ -120,14 +127,10 @@ def _gate(request: Request) -> ApiKey | Response:
     return key
 
 
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
-
-
 def _refused(request: Request, key: ApiKey) -> Response:
-    roles = " or ".join(sorted(PERMISSIONS["review"][0], reverse=True))
     return templates.TemplateResponse(
-        request, "forbidden.html", {"key": key, "roles": roles}, status_code=403
+        request, "forbidden.html", {"key": key, "roles": roles_that_may("review")},
+        status_code=403
     )
 
 
@@ -143,11 +146,10 @@ async def login(request: Request) -> Response:
     target = _safe_next(str(form.get("next") or ""))
     key = key_for(secret)
     if key is None or not allowed(key.role, "review"):
-        roles = " or ".join(sorted(PERMISSIONS["review"][0], reverse=True))
         message = (
             "That is not a valid API key (unknown or revoked)." if key is None else
-            f"{_article(key.role).capitalize()} {key.role} key cannot review documents; "
-            f"sign in with a {roles} key."
+            f"{article(key.role).capitalize()} {key.role} key cannot review documents; "
+            f"sign in with a {roles_that_may('review')} key."
         )
         return templates.TemplateResponse(
             request, "login.html", {"next": target, "error": message},

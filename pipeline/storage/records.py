@@ -85,9 +85,9 @@ def _insert(conn: Connection[Any], table: str, values: dict[str, Any]) -> None:
 
 def latest_run(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] | None:
     return conn.execute(
-        """SELECT id, created_at, model, adapter, document_type, timings_ms, prompt_tokens,
-                  output_tokens, tokens_per_s, mean_token_prob, finished, record, valid,
-                  violations
+        """SELECT id, created_at, model, adapter, source, reviewer, document_type, timings_ms,
+                  prompt_tokens, output_tokens, tokens_per_s, mean_token_prob, finished,
+                  record, valid, violations
            FROM extraction_runs WHERE document_id = %s ORDER BY id DESC LIMIT 1""",
         (document_id,),
     ).fetchone()
