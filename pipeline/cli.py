@@ -66,13 +66,20 @@ def migrate() -> None:
 def model_prepare(
     model: Annotated[str | None, typer.Option(help="gemma-3-270m or smollm2-135m")] = None,
 ) -> None:
-    """Convert the packaged GGUF weights to the cached form the runtime loads (once)."""
+    """Convert the packaged GGUF weights to the cached forms the runtimes load (once): a
+    transformers folder (training, reference) and its ONNX export (serving)."""
     from pipeline.settings import get_settings
     from pipeline.slm.models import prepare
 
     settings = get_settings()
     prepared = prepare(model or settings.model, settings.model_cache_dir)
     err.print(f"[green]{prepared.name}[/] ready at {prepared.path}")
+    if settings.runtime == "onnx":
+        from pipeline.slm.onnx_export import export
+
+        exported = export(prepared)
+        err.print(f"[green]{prepared.name}[/] ONNX export (int{exported.info['bits']}) ready at "
+                  f"{exported.path}")
 
 
 @router_app.command("train")

@@ -26,7 +26,13 @@ class Settings(BaseSettings):
 
     model: Literal["gemma-3-270m", "smollm2-135m"] = "gemma-3-270m"
     model_cache_dir: Path = Field(default=Path.home() / ".cache" / "docket" / "models")
-    model_threads: int = Field(default=0, description="torch threads; 0 = all cores")
+    runtime: Literal["onnx", "torch"] = Field(
+        default="onnx", description="onnx: int8 ONNX Runtime (serving); torch: eager fp32 "
+        "transformers (the training path, and the reference)")
+    candidate_logits: bool = Field(
+        default=True, description="onnx: score only the document's, JSON's and schema's "
+        "tokens each step (False: the whole 262k vocabulary)")
+    model_threads: int = Field(default=0, description="inference threads; 0 = all cores")
     max_new_tokens: int = 384
     max_prompt_chars: int = 6000
     repetition_penalty: float = Field(

@@ -1,77 +1,168 @@
-"""Greedy, schema-constrained decoding on CPU with PyTorch (eager transformers).
+"""The SLM runtimes: one per process, holding the base model and its LoRA adapters.
 
-One `Runtime` per process holds the base model and every LoRA adapter trained on its weights
-(`adapters/<name>/`, loaded side by side with PEFT); `generate_json(..., adapter=name)`
-activates one for that call (a flag flip: the base weights are neither reloaded nor copied),
-`adapter=None` runs the plain base model. The returned text parses against the given JSON
-schema because every step masks the tokens xgrammar says cannot follow. Token
-log-probabilities (after masking) are kept: they are the confidence signal.
+`Runtime` is what the pipeline sees: tokenizer, grammar compiler, `generate_json` (greedy,
+schema-constrained, in `decoding.greedy_json`), `embed` (the router's fingerprint) and
+`using(adapter)`. Two implementations:
+- `OnnxRuntime` (`onnx_runtime.py`, the default): int8 ONNX Runtime body, candidate-only logits,
+  adapters bound per run;
+- `TorchRuntime` (here): eager transformers fp32 with PEFT, the training path and the reference
+  the ONNX outputs are compared with (`DOCKET_RUNTIME=torch`).
+Adapters for the loaded base weights (`adapters/<name>/`) are loaded side by side; activating
+one is a flag flip: the base weights are neither reloaded nor copied. Token log-probabilities
+(after masking) are kept: they are the confidence signal.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from pipeline.settings import Settings, get_settings
 from pipeline.slm import adapters as adapter_store
+from pipeline.slm.decoding import Generation, Request, greedy_json
 from pipeline.slm.models import PreparedModel, prepare
+
+__all__ = ["Generation", "Runtime", "TorchRuntime", "get_runtime"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Generation:
-    text: str
-    prompt_tokens: int
-    output_tokens: int
-    prefill_s: float
-    decode_s: float
-    finished: bool  # False when the token budget ran out before the JSON was complete
-    token_ids: list[int] = field(default_factory=list)
-    token_texts: list[str] = field(default_factory=list)
-    token_logprobs: list[float] = field(default_factory=list)
-    adapter: str | None = None
-
-    @property
-    def decode_tokens_per_s(self) -> float:
-        return self.output_tokens / self.decode_s if self.decode_s > 0 else 0.0
-
-    @property
-    def mean_probability(self) -> float:
-        if not self.token_logprobs:
-            return 0.0
-        return math.exp(sum(self.token_logprobs) / len(self.token_logprobs))
-
-
 class Runtime:
-    """The base model, its tokenizer and a grammar compiler, loaded once per process."""
+    """What every runtime shares: tokenizer, grammars, vocabularies and the decoding loop."""
+
+    name: str
+    model_sha256: str
+    adapters: dict[str, adapter_store.Adapter]
+    load_s: float
+    kind: str
+
+    def _init_text(self, prepared: PreparedModel, vocab_size: int) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import xgrammar as xgr
+        from transformers import AutoTokenizer
+
+        self.name = prepared.name
+        self.model_sha256 = prepared.gguf_sha256
+        self.vocab_size = vocab_size
+        self.tokenizer = AutoTokenizer.from_pretrained(str(prepared.path))
+        eos = [self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else None
+        self._token_info = xgr.TokenizerInfo.from_huggingface(
+            self.tokenizer, vocab_size=vocab_size, stop_token_ids=eos
+        )
+        self._compiler = xgr.GrammarCompiler(self._token_info)
+        self._xgr = xgr
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one runtime per process; schemas are few
+    def _grammar(self, schema_json: str) -> Any:
+        return self._compiler.compile_json_schema(schema_json, any_whitespace=False)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def vocabulary_mask(self, texts: list[str]) -> np.ndarray:
+        """Tokens that spell the given texts, word by word, with and without a leading space.
+
+        Passed to `generate_json` as `allowed`, it makes the model copy from the document
+        instead of inventing (or repeating an example): values are spelled with its tokens.
+        Passed as `vocabulary`, it names the tokens worth scoring (see `decoding`).
+        """
+        words = {w for text in texts for w in text.split()}
+        pieces = [*texts, *words, *(" " + w for w in words)]
+        mask = self._quote_tokens().copy()  # a string must always be able to end
+        for ids in self.tokenizer(pieces, add_special_tokens=False)["input_ids"]:
+            mask[ids] = True
+        return mask
+
+    @lru_cache(maxsize=1)  # noqa: B019 - one runtime per process
+    def _quote_tokens(self) -> np.ndarray:
+        """Every token containing a double quote: the ones that can close a JSON string."""
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        for token, index in self.tokenizer.get_vocab().items():
+            if '"' in token and index < len(mask):
+                mask[index] = True
+        return mask
+
+    def _decode(self, ids: list[int]) -> str:
+        return str(self.tokenizer.decode(ids, skip_special_tokens=True))
+
+    def generate_json(
+        self,
+        prompt: str,
+        schema: dict[str, Any],
+        max_new_tokens: int,
+        allowed: np.ndarray | None = None,
+        repetition_penalty: float = 1.0,
+        adapter: str | None = None,
+        vocabulary: np.ndarray | None = None,
+    ) -> Generation:
+        """Greedy decoding that always parses against `schema`.
+
+        `allowed` (a vocabulary mask) is preferred inside string values only, and never imposed:
+        where the grammar needs a token outside it, the grammar wins, so the output still parses.
+        `repetition_penalty` (> 1) discourages, inside string values, words already written in
+        earlier values (digits are exempt: amounts legitimately repeat): a small model otherwise
+        fills a list by repeating its first element. `adapter` names the LoRA adapter to use.
+        `vocabulary` (the document's tokens) lets a runtime score fewer tokens a step.
+        """
+        xgr = self._xgr
+        schema_json = json.dumps(schema)  # key order is the output order
+        matcher = xgr.GrammarMatcher(self._grammar(schema_json))
+        bitmask = xgr.allocate_token_bitmask(1, self._token_info.vocab_size)
+        request = Request(
+            prompt_ids=list(self.tokenizer(prompt)["input_ids"]),
+            max_new_tokens=max_new_tokens,
+            candidates=self._candidates(vocabulary, schema_json),
+            preferred=allowed,
+            repetition_penalty=repetition_penalty,
+        )
+        with self.using(adapter):
+            forward, score = self._stepper()
+            generation = greedy_json(request, matcher, bitmask, forward, score, self._decode)
+        generation.adapter = adapter
+        return generation
+
+    def _candidates(self, vocabulary: np.ndarray | None, schema_json: str) -> np.ndarray | None:
+        """Token ids worth scoring; None: the whole vocabulary (this runtime gains nothing)."""
+        return None
+
+    def _stepper(self) -> tuple[Any, Any]:
+        """A fresh (forward, score) pair for one generation; see `decoding`."""
+        raise NotImplementedError
+
+    @contextmanager
+    def using(self, adapter: str | None) -> Iterator[None]:
+        raise NotImplementedError
+        yield
+
+    def embed(self, text: str, max_tokens: int = 256) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class TorchRuntime(Runtime):
+    """Eager transformers (fp32) with PEFT: the training path and the reference."""
+
+    kind = "torch"
 
     def __init__(self, prepared: PreparedModel, threads: int = 0,
                  adapters_dir: Path = adapter_store.ADAPTERS_DIR) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import xgrammar as xgr
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         torch.set_num_threads(threads or os.cpu_count() or 1)
         started = time.perf_counter()
-        self.name = prepared.name
-        self.model_sha256 = prepared.gguf_sha256
-        self.tokenizer = AutoTokenizer.from_pretrained(str(prepared.path))
         self.base = AutoModelForCausalLM.from_pretrained(
             str(prepared.path), dtype=torch.float32
         ).eval()
+        self._init_text(prepared, self.base.config.vocab_size)
         self.model: Any = self.base
         self.adapters = {a.name: a for a in adapter_store.for_model(self.model_sha256,
                                                                     adapters_dir)}
@@ -83,15 +174,8 @@ class Runtime:
                                                        adapter_name=adapter.name).eval()
             else:
                 self.model.load_adapter(str(adapter.path), adapter_name=adapter.name)
-        vocab_size = self.base.config.vocab_size
-        eos = [self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else None
-        self._token_info = xgr.TokenizerInfo.from_huggingface(
-            self.tokenizer, vocab_size=vocab_size, stop_token_ids=eos
-        )
-        self._compiler = xgr.GrammarCompiler(self._token_info)
-        self._xgr = xgr
         self.load_s = time.perf_counter() - started
-        log.info("Loaded %s in %.1f s", self.name, self.load_s)
+        log.info("Loaded %s (torch) in %.1f s", self.name, self.load_s)
 
     @contextmanager
     def using(self, adapter: str | None) -> Iterator[None]:
@@ -110,35 +194,6 @@ class Runtime:
             self.model.set_adapter(adapter)
             yield
 
-    @lru_cache(maxsize=64)  # noqa: B019 - one runtime per process; schemas are few
-    def _grammar(self, schema_json: str) -> Any:
-        return self._compiler.compile_json_schema(schema_json, any_whitespace=False)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def vocabulary_mask(self, texts: list[str]) -> torch.Tensor:
-        """Tokens that spell the given texts, word by word, with and without a leading space.
-
-        Passed to `generate_json` as `allowed`, it makes the model copy from the document
-        instead of inventing (or repeating an example): values are spelled with its tokens.
-        """
-        words = {w for text in texts for w in text.split()}
-        pieces = [*texts, *words, *(" " + w for w in words)]
-        mask = self._quote_tokens().clone()  # a string must always be able to end
-        for ids in self.tokenizer(pieces, add_special_tokens=False)["input_ids"]:
-            mask[ids] = True
-        return mask
-
-    @lru_cache(maxsize=1)  # noqa: B019 - one runtime per process
-    def _quote_tokens(self) -> torch.Tensor:
-        """Every token containing a double quote: the ones that can close a JSON string."""
-        mask = torch.zeros(self.base.config.vocab_size, dtype=torch.bool)
-        for token, index in self.tokenizer.get_vocab().items():
-            if '"' in token and index < len(mask):
-                mask[index] = True
-        return mask
-
     @torch.inference_mode()
     def embed(self, text: str, max_tokens: int = 256) -> torch.Tensor:
         """Mean of the last hidden layer over the text's first tokens: a document fingerprint.
@@ -152,111 +207,41 @@ class Runtime:
             out = self.base.model(input_ids=input_ids)
         return out.last_hidden_state[0].float().mean(dim=0)
 
-    @torch.inference_mode()
-    def generate_json(
-        self,
-        prompt: str,
-        schema: dict[str, Any],
-        max_new_tokens: int,
-        allowed: torch.Tensor | None = None,
-        repetition_penalty: float = 1.0,
-        adapter: str | None = None,
-    ) -> Generation:
-        """Greedy decoding that always parses against `schema`.
+    def _stepper(self) -> tuple[Any, Any]:
+        past: list[Any] = [None]
 
-        `allowed` (a vocabulary mask) is preferred inside string values only, and never imposed:
-        where the grammar needs a token outside it, the grammar wins, so the output still parses.
-        `repetition_penalty` (> 1) discourages, inside string values, words already written in
-        earlier values (digits are exempt: amounts legitimately repeat): a small model otherwise
-        fills a list by repeating its first element. `adapter` names the LoRA adapter to use.
-        """
-        with self.using(adapter):
-            generation = self._generate(prompt, schema, max_new_tokens, allowed,
-                                        repetition_penalty)
-        generation.adapter = adapter
-        return generation
+        @torch.inference_mode()
+        def forward(ids: list[int]) -> np.ndarray:
+            out = self.model(input_ids=torch.tensor([ids]), past_key_values=past[0],
+                             use_cache=True, logits_to_keep=1)
+            past[0] = out.past_key_values
+            return out.logits[0, -1].float().numpy()
 
-    def _generate(self, prompt: str, schema: dict[str, Any], max_new_tokens: int,
-                  allowed: torch.Tensor | None, repetition_penalty: float) -> Generation:
-        xgr = self._xgr
-        grammar = self._grammar(json.dumps(schema))  # key order is the output order
-        matcher = xgr.GrammarMatcher(grammar)
-        bitmask = xgr.allocate_token_bitmask(1, self._token_info.vocab_size)
+        def score(logits: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
+            return logits if ids is None else logits[ids]
 
-        input_ids = self.tokenizer(prompt, return_tensors="pt")["input_ids"]
-        started = time.perf_counter()
-        out = self.model(input_ids=input_ids, use_cache=True, logits_to_keep=1)
-        prefill_s = time.perf_counter() - started
-
-        ids: list[int] = []
-        texts: list[str] = []
-        logprobs: list[float] = []
-        in_string = escaped = False
-        written: set[int] = set()  # tokens written inside earlier string values
-        past = out.past_key_values
-        logits = out.logits[:, -1, :]
-        finished = False
-        started = time.perf_counter()
-        while len(ids) < max_new_tokens:
-            matcher.fill_next_token_bitmask(bitmask)
-            logits = logits.float()
-            xgr.apply_token_bitmask_inplace(logits, bitmask)
-            if repetition_penalty != 1.0 and in_string and written:
-                seen = torch.tensor(sorted(written))
-                values = logits[0, seen]
-                logits[0, seen] = torch.where(
-                    values > 0, values / repetition_penalty, values * repetition_penalty
-                )
-            if allowed is not None and in_string:
-                preferred = logits.masked_fill(~allowed, float("-inf"))
-                if torch.isfinite(preferred).any():
-                    logits = preferred
-            token = int(torch.argmax(logits, dim=-1))
-            logprobs.append(float(torch.log_softmax(logits, dim=-1)[0, token]))
-            if not matcher.accept_token(token):
-                raise RuntimeError(f"grammar rejected token {token}; this is a bug")
-            if matcher.is_terminated():
-                finished = True
-                logprobs.pop()  # the stop token is not part of the output
-                break
-            ids.append(token)
-            texts.append(str(self.tokenizer.decode([token])))
-            if in_string and texts[-1].strip().isalpha():  # words, not digits or punctuation
-                written.add(token)
-            for char in texts[-1]:  # track whether the next token continues a JSON string
-                if escaped:
-                    escaped = False
-                elif char == "\\":
-                    escaped = in_string
-                elif char == '"':
-                    in_string = not in_string
-            step = self.model(
-                input_ids=torch.tensor([[token]]), past_key_values=past, use_cache=True
-            )
-            past = step.past_key_values
-            logits = step.logits[:, -1, :]
-        decode_s = time.perf_counter() - started
-        return Generation(
-            text=str(self.tokenizer.decode(ids, skip_special_tokens=True)),
-            prompt_tokens=int(input_ids.shape[1]),
-            output_tokens=len(ids),
-            prefill_s=prefill_s,
-            decode_s=decode_s,
-            finished=finished,
-            token_ids=ids,
-            token_texts=texts,
-            token_logprobs=logprobs,
-        )
+        return forward, score
 
 
 _RUNTIME: Runtime | None = None
+
+
+def load_runtime(settings: Settings, kind: str | None = None) -> Runtime:
+    """A new runtime of `kind` (default: `settings.runtime`) for `settings.model`."""
+    kind = kind or settings.runtime
+    prepared = prepare(settings.model, settings.model_cache_dir)
+    if kind == "torch":
+        return TorchRuntime(prepared, threads=settings.model_threads)
+    from pipeline.slm.onnx_runtime import OnnxRuntime
+
+    return OnnxRuntime(prepared, threads=settings.model_threads,
+                       candidate_logits=settings.candidate_logits)
 
 
 def get_runtime(settings: Settings | None = None) -> Runtime:
     """The process's runtime, loaded on first use (the worker loads it at process start)."""
     global _RUNTIME
     settings = settings or get_settings()
-    if _RUNTIME is None or _RUNTIME.name != settings.model:
-        prepared = prepare(settings.model, settings.model_cache_dir)
-        _RUNTIME = Runtime(prepared, threads=settings.model_threads)
+    if _RUNTIME is None or _RUNTIME.name != settings.model or _RUNTIME.kind != settings.runtime:
+        _RUNTIME = load_runtime(settings)
     return _RUNTIME

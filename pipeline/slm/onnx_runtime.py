@@ -1,0 +1,183 @@
+"""The serving runtime: the int8 ONNX export on ONNX Runtime's CPU provider.
+
+The exported graph is the transformer body only (`onnx_export`). This class does the two ends
+from one fp16 table, memory-mapped (the tied embedding/LM-head, 262k × 640):
+- input: rows of the table, scaled by √hidden as Gemma does;
+- output: logits for the candidate tokens only — the document's own tokens plus JSON, digits,
+  punctuation and the schema's words — instead of all 262k rows (`decoding`). Extraction copies
+  from the document, so the greedy pick is almost always among them; where the grammar allows
+  none of them the step is scored over the whole vocabulary.
+Each LoRA adapter is an `ort.LoraAdapter` bound through its own `RunOptions`: switching is
+choosing which options object the next run gets; the base weights are shared and never copied.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import string
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from pipeline.slm import adapters as adapter_store
+from pipeline.slm import onnx_adapters, onnx_export
+from pipeline.slm.models import PreparedModel
+from pipeline.slm.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+_SYMBOLS = set(string.digits + string.punctuation + string.whitespace)
+_FULL_CHUNK = 16384  # rows of the table per matmul when every logit is needed
+
+
+class OnnxRuntime(Runtime):
+    kind = "onnx"
+
+    def __init__(self, prepared: PreparedModel, threads: int = 0,
+                 adapters_dir: Path = adapter_store.ADAPTERS_DIR,
+                 candidate_logits: bool = True) -> None:
+        import onnxruntime as ort
+
+        started = time.perf_counter()
+        self.export = onnx_export.export(prepared)
+        self._table = np.load(self.export.embeddings_file, mmap_mode="r")
+        self._init_text(prepared, int(self._table.shape[0]))
+        config = json.loads((prepared.path / "config.json").read_text())
+        gemma = config["model_type"].startswith("gemma")  # Gemma scales its embeddings
+        self._embed_scale = np.float32(np.sqrt(config["hidden_size"]) if gemma else 1.0)
+        head_dim = config.get("head_dim") or config["hidden_size"] // config["num_attention_heads"]
+        self._kv_shape = (1, config["num_key_value_heads"], 0, head_dim)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # the LoRA slots are overridable initializers on purpose
+        self.session = ort.InferenceSession(str(self.export.model_file), options,
+                                            providers=["CPUExecutionProvider"])
+        self._past = [i.name for i in self.session.get_inputs()
+                      if i.name.startswith("past_key_values.")]
+        self._outputs = ["hidden_states",
+                         *(n.replace("past_key_values.", "present.") for n in self._past)]
+        self.candidate_logits = candidate_logits
+        self.adapters = {a.name: a for a in adapter_store.for_model(self.model_sha256,
+                                                                    adapters_dir)}
+        self._run_options: dict[str | None, Any] = {None: ort.RunOptions()}
+        self._loras: dict[str, Any] = {}
+        for name, adapter in self.adapters.items():
+            lora = ort.LoraAdapter()
+            lora.Load(str(onnx_adapters.convert(adapter, self.export.lora_inputs)))
+            run_options = ort.RunOptions()
+            run_options.add_active_adapter(lora)
+            self._loras[name], self._run_options[name] = lora, run_options
+        self._active: Any = self._run_options[None]
+        self._sub_ids: np.ndarray | None = None
+        self._sub_weights = np.zeros((0, self._table.shape[1]), dtype=np.float32)
+        self.load_s = time.perf_counter() - started
+        log.info("Loaded %s (onnx int8) in %.1f s", self.name, self.load_s)
+
+    @contextmanager
+    def using(self, adapter: str | None) -> Iterator[None]:
+        """Run the enclosed calls with this adapter bound (None: the plain base model)."""
+        if adapter not in self._run_options:
+            loaded = ", ".join(self.adapters) or "none"
+            raise ValueError(f"No adapter '{adapter}' is loaded for {self.name}; loaded: {loaded}")
+        before, self._active = self._active, self._run_options[adapter]
+        try:
+            yield
+        finally:
+            self._active = before
+
+    # -- the two ends of the model, from the fp16 table ------------------------------------
+
+    def _embed_rows(self, ids: list[int]) -> np.ndarray:
+        return self._table[ids].astype(np.float32) * self._embed_scale
+
+    def full_logits(self, hidden: np.ndarray) -> np.ndarray:
+        """Every token's logit: the whole table times the hidden state, a chunk at a time."""
+        out = np.empty(self._table.shape[0], dtype=np.float32)
+        for start in range(0, out.size, _FULL_CHUNK):
+            rows = self._table[start:start + _FULL_CHUNK].astype(np.float32)
+            out[start:start + rows.shape[0]] = rows @ hidden
+        return out
+
+    def _candidates(self, vocabulary: np.ndarray | None, schema_json: str) -> np.ndarray | None:
+        if not self.candidate_logits or vocabulary is None:
+            return None
+        ids = np.flatnonzero(vocabulary | self._symbol_tokens() | self._schema_tokens(schema_json))
+        self._sub_ids, self._sub_weights = ids, self._table[ids].astype(np.float32)
+        return ids
+
+    @lru_cache(maxsize=1)  # noqa: B019 - one runtime per process
+    def _symbol_tokens(self) -> np.ndarray:
+        """Tokens any answer may need whatever the document: digits, punctuation, JSON, single
+        letters, short upper-case codes (currencies), byte tokens, end of text."""
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        for token, index in self.tokenizer.get_vocab().items():
+            text = token.replace("▁", " ")
+            core = text.strip()
+            if index >= mask.size:
+                continue
+            if (all(c in _SYMBOLS for c in text)
+                    or (core.isascii() and core.isalpha() and (len(core) == 1 or (
+                        core.isupper() and len(core) <= 3)))
+                    or re.fullmatch(r"<0x[0-9A-F]{2}>", token)):
+                mask[index] = True
+        for special in (self.tokenizer.eos_token_id, self.tokenizer.pad_token_id):
+            if special is not None:
+                mask[special] = True
+        return mask
+
+    @lru_cache(maxsize=64)  # noqa: B019 - schemas are few
+    def _schema_tokens(self, schema_json: str) -> np.ndarray:
+        """The schema's keys and enum words, as the grammar may write them."""
+        words = set(re.findall(r'"([^"\\]+)"', schema_json)) | {"null", "true", "false"}
+        framed = [f for w in words for f in (w, f'"{w}"', f'"{w}":', f'{{"{w}":', f',"{w}":')]
+        return self.vocabulary_mask(framed)
+
+    # -- running the body -----------------------------------------------------------------
+
+    def _stepper(self) -> tuple[Any, Any]:
+        past = {name: np.zeros(self._kv_shape, dtype=np.float32) for name in self._past}
+        length = [0]
+        run_options = self._active
+
+        def forward(ids: list[int]) -> np.ndarray:
+            length[0] += len(ids)
+            feeds = {"inputs_embeds": self._embed_rows(ids)[None],
+                     "attention_mask": np.ones((1, length[0]), dtype=np.int64), **past}
+            hidden, *presents = self.session.run(self._outputs, feeds, run_options)
+            past.update(zip(self._past, presents, strict=True))
+            return np.asarray(hidden[0, -1])
+
+        def score(hidden: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
+            if ids is None:
+                return self.full_logits(hidden)
+            weights = self._sub_weights if ids is self._sub_ids else self._table[ids].astype(
+                np.float32)
+            return np.asarray(weights @ hidden)
+
+        return forward, score
+
+    def hidden_states(self, ids: list[int], adapter: str | None = None) -> np.ndarray:
+        """Last-layer hidden states (after the final norm) for `ids`, [tokens, hidden]."""
+        past = {name: np.zeros(self._kv_shape, dtype=np.float32) for name in self._past}
+        feeds = {"inputs_embeds": self._embed_rows(ids)[None],
+                 "attention_mask": np.ones((1, len(ids)), dtype=np.int64), **past}
+        hidden = self.session.run(["hidden_states"], feeds, self._run_options[adapter])[0]
+        return np.asarray(hidden[0])
+
+    def embed(self, text: str, max_tokens: int = 256) -> torch.Tensor:
+        """Mean of the last hidden layer over the text's first tokens: a document fingerprint.
+
+        The router's small linear head reads this, so routing reuses the loaded base model.
+        """
+        ids = self.tokenizer(text, truncation=True, max_length=max_tokens)["input_ids"]
+        return torch.from_numpy(self.hidden_states(list(ids)).mean(axis=0))
