@@ -203,6 +203,24 @@ def adapters_show(name: str) -> None:
         raise typer.Exit(1) from None
 
 
+@adapters_app.command("eval")
+def adapters_eval(
+    name: Annotated[str, typer.Argument(help="receipt or contract")],
+    limit: Annotated[int | None, typer.Option(help="the first N dev documents")] = None,
+    zero_shot_limit: Annotated[int | None, typer.Option(
+        help="zero-shot (no adapter) on the first N of those (default: the same N; 0: skip)"
+    )] = None,
+    report: Annotated[Path | None, typer.Option(help="where the JSON report goes")] = None,
+) -> None:
+    """`docket eval` on the dev split of the dataset this adapter's type is scored on."""
+    datasets = {"receipt": "sroie", "contract": "kleister-nda"}
+    if name not in datasets:
+        err.print(f"[red]No evaluation dataset for '{name}':[/] choose one of "
+                  f"{', '.join(datasets)}.")
+        raise typer.Exit(2)
+    eval_command(datasets[name], limit, zero_shot_limit, report)
+
+
 @app.command("eval")
 def eval_command(
     dataset: Annotated[str, typer.Option(help="sroie or kleister-nda (its dev split)")],

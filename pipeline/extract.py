@@ -92,17 +92,17 @@ def extract(
     prompt, text = prompt_for(document, doctype, settings)
     adapter = adapter_for(doctype, runtime, settings)
     decoding = runtime.adapters[adapter].decoding if adapter else {}
-    vocabulary = runtime.vocabulary_mask([text, "null"])
-    # Values are copied from the document: prefer its tokens inside JSON strings (unless the
-    # adapter learned to copy by itself); either way a runtime may score only these tokens.
-    allowed = vocabulary if decoding.get("copy_preference", True) else None
+    allowed = None
+    if decoding.get("copy_preference", True):  # an adapter learns to copy by itself
+        # Values are copied from the document: prefer its tokens inside JSON strings.
+        allowed = runtime.vocabulary_mask([text, "null"])
     schema = doctype.json_schema()
     if adapter:
         schema = null_out(schema, runtime.adapters[adapter].manifest.get("unlearned", []))
     generation = runtime.generate_json(
         prompt, schema, settings.max_new_tokens, allowed,
         repetition_penalty=decoding.get("repetition_penalty", settings.repetition_penalty),
-        adapter=adapter, vocabulary=vocabulary,
+        adapter=adapter, source_text=text,
     )
     fields = evidence(document, generation.text, generation.token_texts,
                       generation.token_logprobs)

@@ -240,9 +240,11 @@ def _window(text: str, fraction: float) -> str:
 
 
 def embed_cached(text: str, runtime: Runtime, cache_dir: Path = CACHE_DIR) -> np.ndarray:
-    """`runtime.embed` of the text, cached per base-model weights."""
+    """`runtime.embed` of the text, cached per base-model weights and runtime (the int8
+    ONNX body's embeddings differ slightly from the fp32 PyTorch ones)."""
     key = hashlib.sha256(f"{EMBED_TOKENS}\0{text}".encode()).hexdigest()
-    path = cache_dir / "embeddings" / runtime.model_sha256[:16] / f"{key}.npy"
+    path = (cache_dir / "embeddings" / f"{runtime.model_sha256[:16]}-{runtime.kind}"
+            / f"{key}.npy")
     if path.is_file():
         return np.load(path)
     vector = runtime.embed(text, max_tokens=EMBED_TOKENS).numpy().astype(np.float32)

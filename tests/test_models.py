@@ -11,6 +11,7 @@ from pipeline import doctypes
 from pipeline.document import Document, Line, Page
 from pipeline.extract import extract
 from pipeline.slm.models import MODELS, prepare
+from pipeline.slm.onnx_runtime import OnnxRuntime
 from pipeline.slm.runtime import Runtime
 
 RECEIPT_TEXT = """LARKSPUR BOOKS
@@ -37,7 +38,8 @@ def test_conversion_is_cached_by_content_hash(settings: Any) -> None:
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_model_writes_a_schema_valid_receipt(name: str, settings: Any, runtime: Runtime) -> None:
-    model = runtime if name == runtime.name else Runtime(prepare(name, settings.model_cache_dir))
+    model = runtime if name == runtime.name else OnnxRuntime(
+        prepare(name, settings.model_cache_dir))
     extraction = extract(_document(RECEIPT_TEXT), doctypes.RECEIPT, model, settings)
     generation = extraction.generation
     assert generation.output_tokens > 0 and generation.decode_tokens_per_s > 0

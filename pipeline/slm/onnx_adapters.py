@@ -4,7 +4,8 @@ Training stays on PyTorch (PEFT); the ONNX export (`onnx_export`) leaves one LoR
 trainable projection as a graph input. This writes an adapter's weights under those input
 names, transposed for MatMul and with PEFT's scaling (alpha / r) folded into B, so binding it to
 a run (`RunOptions.add_active_adapter`) is all a switch costs. It is written beside the PEFT
-files in `adapters/<name>/` and rewritten whenever those are newer.
+files in `adapters/<name>/` (committed) with the sha256 of the PEFT weights it came from, and
+rewritten whenever those change.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.slm.adapters import Adapter
+from pipeline.slm.models import file_sha256
 
 ONNX_ADAPTER = "adapter.onnx_adapter"
 
@@ -42,7 +44,9 @@ def convert(adapter: Adapter, slots: dict[str, list[int]]) -> Path:
 
     target = adapter.path / ONNX_ADAPTER
     source = adapter.path / "adapter_model.safetensors"
-    if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+    stamp = target.with_name(ONNX_ADAPTER + ".source-sha256")  # which PEFT weights it holds
+    source_sha = file_sha256(source)
+    if target.exists() and stamp.exists() and stamp.read_text().strip() == source_sha:
         return target
     config = json.loads((adapter.path / "adapter_config.json").read_text())
     scaling = config["lora_alpha"] / config["r"]
@@ -65,4 +69,5 @@ def convert(adapter: Adapter, slots: dict[str, list[int]]) -> Path:
     tmp = target.with_suffix(".tmp")
     fmt.export_adapter(str(tmp))
     tmp.rename(target)
+    stamp.write_text(source_sha + "\n")
     return target

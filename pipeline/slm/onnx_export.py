@@ -39,12 +39,13 @@ from pipeline.slm.models import PreparedModel
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = 2  # bump when the steps below change: a new cache key, a new export
+EXPORT_VERSION = 3  # bump when the steps below change: a new cache key, a new export
 BITS = 8  # int4 (RTN, block 32 or 16) agreed with fp32 on only 63-66% of next tokens: lost
 BLOCK_SIZE = 32
 ACCURACY_LEVEL = 4
 LORA_RANK_DIM = "lora_rank"
 EMBEDDINGS = "embeddings.f16.npy"  # the tied embedding / LM-head table, [vocab, hidden]
+HEAD = "head.onnx"  # the whole LM head, int8: for steps that need every logit
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class OnnxModel:
     @property
     def embeddings_file(self) -> Path:
         return self.path / EMBEDDINGS
+
+    @property
+    def head_file(self) -> Path:
+        return self.path / HEAD
 
     @property
     def lora_inputs(self) -> dict[str, list[int]]:
@@ -106,7 +111,8 @@ def _build(prepared: PreparedModel, target: Path, options: dict[str, Any]) -> No
     _add_empty_lora_defaults(model, lora_inputs)
     onnx.save_model(model, str(tmp / "model.onnx"), save_as_external_data=True,
                     all_tensors_to_one_file=True, location="model.onnx.data")
-    _save_embeddings(prepared.path, tmp / EMBEDDINGS)
+    table = _save_embeddings(prepared.path, tmp / EMBEDDINGS)
+    _save_head(table, tmp / HEAD)
     shutil.rmtree(tmp / "fp32")
     shutil.rmtree(tmp / "template")
     info = {**options, "model": prepared.name, "gguf_sha256": prepared.gguf_sha256,
@@ -194,7 +200,7 @@ def _add_empty_lora_defaults(model: Any, lora_inputs: dict[str, list[int]]) -> N
             numpy_helper.from_array(np.zeros(shape, dtype=np.float32), name))
 
 
-def _save_embeddings(model_dir: Path, out: Path) -> None:
+def _save_embeddings(model_dir: Path, out: Path) -> np.ndarray:
     """The tied embedding table as fp16 on disk: memory-mapped, only the rows used are read."""
     from safetensors import safe_open
 
@@ -203,3 +209,22 @@ def _save_embeddings(model_dir: Path, out: Path) -> None:
         name = next(k for k in names if k.endswith("embed_tokens.weight"))
         table = weights.get_tensor(name)
     np.save(out, table.astype(np.float16))
+    return np.asarray(table, dtype=np.float32)
+
+
+def _save_head(table: np.ndarray, out: Path) -> None:
+    """The full LM head (hidden → every logit) as one int8 MatMulNBits, like the body's."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    vocab, hidden = table.shape
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["hidden", "lm_head"], ["logits"], name="/lm_head/MatMul")],
+        "lm_head",
+        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["n", hidden])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", vocab])],
+        [numpy_helper.from_array(np.ascontiguousarray(table.T), "lm_head")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save_model(_quantize(model), str(out), save_as_external_data=True,
+                    location=out.name + ".data")

@@ -3,8 +3,9 @@
 The exported graph is the transformer body only (`onnx_export`). This class does the two ends
 from one fp16 table, memory-mapped (the tied embedding/LM-head, 262k × 640):
 - input: rows of the table, scaled by √hidden as Gemma does;
-- output: logits for the candidate tokens only — the document's own tokens plus JSON, digits,
-  punctuation and the schema's words — instead of all 262k rows (`decoding`). Extraction copies
+- output: logits for the candidate tokens only — every token whose text occurs in the document
+  or the schema's words, plus JSON, digits and punctuation — instead of all 262k rows
+  (`decoding`). Extraction copies
   from the document, so the greedy pick is almost always among them; where the grammar allows
   none of them the step is scored over the whole vocabulary.
 Each LoRA adapter is an `ort.LoraAdapter` bound through its own `RunOptions`: switching is
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -36,7 +37,19 @@ from pipeline.slm.runtime import Runtime
 log = logging.getLogger(__name__)
 
 _SYMBOLS = set(string.digits + string.punctuation + string.whitespace)
-_FULL_CHUNK = 16384  # rows of the table per matmul when every logit is needed
+
+
+def _schema_words(node: Any) -> Iterator[str]:
+    """Every key and string value of a JSON schema: the words its grammar may write."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            yield from _schema_words(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schema_words(value)
+    elif isinstance(node, str):
+        yield node
 
 
 class OnnxRuntime(Runtime):
@@ -62,6 +75,7 @@ class OnnxRuntime(Runtime):
         options.log_severity_level = 3  # the LoRA slots are overridable initializers on purpose
         self.session = ort.InferenceSession(str(self.export.model_file), options,
                                             providers=["CPUExecutionProvider"])
+        self._options, self._head = options, cast(Any, None)
         self._past = [i.name for i in self.session.get_inputs()
                       if i.name.startswith("past_key_values.")]
         self._outputs = ["hidden_states",
@@ -101,19 +115,44 @@ class OnnxRuntime(Runtime):
         return self._table[ids].astype(np.float32) * self._embed_scale
 
     def full_logits(self, hidden: np.ndarray) -> np.ndarray:
-        """Every token's logit: the whole table times the hidden state, a chunk at a time."""
-        out = np.empty(self._table.shape[0], dtype=np.float32)
-        for start in range(0, out.size, _FULL_CHUNK):
-            rows = self._table[start:start + _FULL_CHUNK].astype(np.float32)
-            out[start:start + rows.shape[0]] = rows @ hidden
-        return out
+        """Every token's logit, from the int8 LM head (loaded the first time it is needed)."""
+        if self._head is None:
+            import onnxruntime as ort
 
-    def _candidates(self, vocabulary: np.ndarray | None, schema_json: str) -> np.ndarray | None:
-        if not self.candidate_logits or vocabulary is None:
+            self._head = ort.InferenceSession(str(self.export.head_file), self._options,
+                                              providers=["CPUExecutionProvider"])
+        return np.asarray(self._head.run(["logits"], {"hidden": hidden[None]})[0][0])
+
+    def _candidates(self, source_text: str | None, schema_json: str) -> np.ndarray | None:
+        if not self.candidate_logits or source_text is None:
             return None
-        ids = np.flatnonzero(vocabulary | self._symbol_tokens() | self._schema_tokens(schema_json))
+        words = " ".join(_schema_words(json.loads(schema_json)))
+        mask = self._symbol_tokens() | self._substring_tokens(f"{source_text}\n{words}")
+        ids = np.flatnonzero(mask)
         self._sub_ids, self._sub_weights = ids, self._table[ids].astype(np.float32)
         return ids
+
+    @lru_cache(maxsize=1)  # noqa: B019 - one runtime per process
+    def _token_cores(self) -> tuple[np.ndarray, list[str]]:
+        """Each token's text, lower-cased, without the spaces and quotes around it."""
+        ids, cores = [], []
+        for token, index in self.tokenizer.get_vocab().items():
+            core = token.replace("▁", " ").strip(' "').lower()
+            if core and index < self.vocab_size:
+                ids.append(index)
+                cores.append(core)
+        return np.array(ids, dtype=np.int64), cores
+
+    def _substring_tokens(self, text: str, longest: int = 24) -> np.ndarray:
+        """Every token whose text occurs in `text` (any case): whichever way the model splits
+        a word it copies, the pieces are candidates."""
+        lowered = text.lower()
+        pieces = {lowered[i:i + n] for i in range(len(lowered)) for n in range(1, longest + 1)}
+        ids, cores = self._token_cores()
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[ids[np.fromiter((core in pieces for core in cores), dtype=bool, count=len(cores))]] \
+            = True
+        return mask
 
     @lru_cache(maxsize=1)  # noqa: B019 - one runtime per process
     def _symbol_tokens(self) -> np.ndarray:
@@ -134,13 +173,6 @@ class OnnxRuntime(Runtime):
             if special is not None:
                 mask[special] = True
         return mask
-
-    @lru_cache(maxsize=64)  # noqa: B019 - schemas are few
-    def _schema_tokens(self, schema_json: str) -> np.ndarray:
-        """The schema's keys and enum words, as the grammar may write them."""
-        words = set(re.findall(r'"([^"\\]+)"', schema_json)) | {"null", "true", "false"}
-        framed = [f for w in words for f in (w, f'"{w}"', f'"{w}":', f'{{"{w}":', f',"{w}":')]
-        return self.vocabulary_mask(framed)
 
     # -- running the body -----------------------------------------------------------------
 

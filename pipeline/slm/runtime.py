@@ -74,7 +74,6 @@ class Runtime:
 
         Passed to `generate_json` as `allowed`, it makes the model copy from the document
         instead of inventing (or repeating an example): values are spelled with its tokens.
-        Passed as `vocabulary`, it names the tokens worth scoring (see `decoding`).
         """
         words = {w for text in texts for w in text.split()}
         pieces = [*texts, *words, *(" " + w for w in words)]
@@ -103,7 +102,7 @@ class Runtime:
         allowed: np.ndarray | None = None,
         repetition_penalty: float = 1.0,
         adapter: str | None = None,
-        vocabulary: np.ndarray | None = None,
+        source_text: str | None = None,
     ) -> Generation:
         """Greedy decoding that always parses against `schema`.
 
@@ -112,7 +111,8 @@ class Runtime:
         `repetition_penalty` (> 1) discourages, inside string values, words already written in
         earlier values (digits are exempt: amounts legitimately repeat): a small model otherwise
         fills a list by repeating its first element. `adapter` names the LoRA adapter to use.
-        `vocabulary` (the document's tokens) lets a runtime score fewer tokens a step.
+        `source_text` (the document the values are copied from) lets a runtime score only the
+        tokens that can spell them (plus JSON and the schema's words) at each step.
         """
         xgr = self._xgr
         schema_json = json.dumps(schema)  # key order is the output order
@@ -121,7 +121,7 @@ class Runtime:
         request = Request(
             prompt_ids=list(self.tokenizer(prompt)["input_ids"]),
             max_new_tokens=max_new_tokens,
-            candidates=self._candidates(vocabulary, schema_json),
+            candidates=self._candidates(source_text, schema_json),
             preferred=allowed,
             repetition_penalty=repetition_penalty,
         )
@@ -131,7 +131,7 @@ class Runtime:
         generation.adapter = adapter
         return generation
 
-    def _candidates(self, vocabulary: np.ndarray | None, schema_json: str) -> np.ndarray | None:
+    def _candidates(self, source_text: str | None, schema_json: str) -> np.ndarray | None:
         """Token ids worth scoring; None: the whole vocabulary (this runtime gains nothing)."""
         return None
 

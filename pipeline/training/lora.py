@@ -31,6 +31,8 @@ from typing import Any
 import torch
 
 from pipeline.settings import Settings
+from pipeline.slm import onnx_adapters, onnx_export
+from pipeline.slm.adapters import Adapter
 from pipeline.slm.models import prepare
 from pipeline.training.targets import Target
 
@@ -167,6 +169,11 @@ def train(targets: list[Target], output_dir: Path, settings: Settings, config: T
         "eval": {},
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    write_manifest(output_dir, manifest)
+    # The serving runtime's form of the same weights (ONNX Runtime's adapter format).
+    manifest["onnx_adapter"] = onnx_adapters.convert(
+        Adapter(output_dir.name, output_dir, manifest), onnx_export.export(prepared).lora_inputs
+    ).name
     write_manifest(output_dir, manifest)
     return manifest
 

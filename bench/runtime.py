@@ -1,0 +1,401 @@
+"""Docket's ONNX runtime against transformers eager PyTorch and llama.cpp: same prompts, threads,
+weights.
+
+    python -m bench.runtime --quick     # one receipt and one contract prompt (< 5 min)
+    python -m bench.runtime             # every sample, longer decodes, output parity
+
+Each engine runs in its own process (so its load time and peak RSS are its own):
+- docket: `OnnxRuntime` on the int8 export of the packaged GGUF (`docket model prepare`);
+- torch: `TorchRuntime`, the same weights dequantised to fp32, eager transformers;
+- llama.cpp: llama-cpp-python on the same GGUF (Q4_K_M), installed here on first use (it is not
+  a dependency of Docket): a wheel from ~/.cache/docket/wheels if one was built, else PyPI.
+Prompts are Docket's real extraction prompts for the bundled samples. Rows:
+- prefill tokens/s (the prompt), free decoding (plain greedy over the whole vocabulary for a
+  fixed number of tokens: ms/token and tokens/s), load time and peak RSS;
+- constrained decoding: Docket's schema-constrained JSON (`generate_json`), with and without
+  candidate-only logits; llama.cpp with its own JSON-schema grammar;
+- adapter switch: binding another LoRA adapter for the next run (docket) vs PEFT's
+  `set_adapter` (torch);
+- worker RSS: the ONNX runtime with the base and four adapters loaded, after one generation each.
+Ratios are Docket ÷ reference. The last line is one JSON object with the headline figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "documents"
+QUICK = ["receipt-bookshop.pdf", "contract-nda.pdf"]
+WHEELS = Path.home() / ".cache" / "docket" / "wheels"
+LLAMA_CPP = "llama-cpp-python==0.3.36"
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- prompts (parent) ---------------------------------------------------------------------
+
+def build_prompts(names: list[str]) -> list[dict[str, Any]]:
+    """Docket's extraction prompt, schema and document vocabulary text for each sample."""
+    from pipeline import doctypes
+    from pipeline.convert import convert
+    from pipeline.extract import null_out, prompt_for
+    from pipeline.settings import get_settings
+    from pipeline.slm import adapters
+
+    settings = get_settings()
+    prompts = []
+    for name in names:
+        kind = "receipt" if name.startswith("receipt") else "contract"
+        doctype = doctypes.REGISTRY[kind]
+        document = convert((SAMPLES / name).read_bytes(), name, settings)
+        prompt, text = prompt_for(document, doctype, settings)
+        unlearned = adapters.find(kind).manifest.get("unlearned", [])
+        prompts.append({"name": name, "adapter": kind, "prompt": prompt, "text": text,
+                        "schema": null_out(doctype.json_schema(), unlearned)})
+    return prompts
+
+
+# -- engines (children) -------------------------------------------------------------------
+
+def run_docket(kind: str, prompts: list[dict[str, Any]], free_tokens: int, json_tokens: int,
+               threads: int) -> dict[str, Any]:
+    """Docket's runtimes (`onnx` or `torch`): the same loop, two bodies."""
+    import numpy as np
+
+    from pipeline.settings import get_settings
+    from pipeline.slm.models import prepare
+    from pipeline.slm.runtime import Runtime
+
+    settings = get_settings()
+    prepared = prepare(settings.model, settings.model_cache_dir)
+    started = time.perf_counter()
+    runtime: Runtime
+    if kind == "onnx":
+        from pipeline.slm.onnx_runtime import OnnxRuntime
+
+        runtime = OnnxRuntime(prepared, threads=threads)
+    else:
+        from pipeline.slm.runtime import TorchRuntime
+
+        runtime = TorchRuntime(prepared, threads=threads)
+    load_s = time.perf_counter() - started
+    rows: list[dict[str, Any]] = []
+    for item in prompts:
+        ids = list(runtime.tokenizer(item["prompt"])["input_ids"])
+        row: dict[str, Any] = {"name": item["name"], "prompt_tokens": len(ids)}
+        with runtime.using(None):
+            forward, score = runtime._stepper()
+            t0 = time.perf_counter()
+            state = forward(ids)
+            row["prefill_s"] = time.perf_counter() - t0
+            token = int(np.argmax(score(state, None)))
+            t0 = time.perf_counter()
+            for _ in range(free_tokens):
+                state = forward([token])
+                token = int(np.argmax(score(state, None)))
+            row["free_decode_s"] = time.perf_counter() - t0
+        for adapter in (None, item["adapter"]):
+            for candidates in ((True, False) if kind == "onnx" else (False,)):
+                if kind == "onnx":
+                    setattr(runtime, "candidate_logits", candidates)  # noqa: B010
+                generation = runtime.generate_json(
+                    item["prompt"], item["schema"], json_tokens, None, 1.0, adapter,
+                    item["text"] if candidates else None)
+                key = f"json_{adapter or 'base'}_{'candidates' if candidates else 'full'}"
+                row[key] = {"text": generation.text, "tokens": generation.output_tokens,
+                            "decode_s": generation.decode_s,
+                            "full_vocab_steps": generation.full_vocab_steps}
+        rows.append(row)
+    switch = measure_switch(runtime, prompts[0]["prompt"])
+    result = {"engine": kind, "load_s": load_s, "rows": rows, "switch": switch,
+              "peak_rss_mb": peak_rss_mb(), "rss_mb": rss_mb(),
+              "adapters": sorted(runtime.adapters)}
+    if kind == "onnx":
+        result["worker"] = measure_worker(prepared, prompts, threads)
+    return result
+
+
+def measure_switch(runtime: Any, prompt: str, rounds: int = 50) -> dict[str, float]:
+    """Time to make another adapter active for the next run, and one decode step with it."""
+    import numpy as np
+
+    names = [None, *sorted(runtime.adapters)]
+    ids = list(runtime.tokenizer(prompt)["input_ids"])[:64]
+    switch_s, step_s = [], []
+    for n in range(rounds):
+        adapter = names[n % len(names)]
+        t0 = time.perf_counter()
+        with runtime.using(adapter):
+            switch_s.append(time.perf_counter() - t0)
+            forward, score = runtime._stepper()
+            state = forward(ids)
+            token = int(np.argmax(score(state, None)))
+            t0 = time.perf_counter()
+            forward([token])
+            step_s.append(time.perf_counter() - t0)
+    return {"switch_ms": 1000 * float(np.median(switch_s)),
+            "step_after_switch_ms": 1000 * float(np.median(step_s))}
+
+
+def measure_worker(prepared: Any, prompts: list[dict[str, Any]], threads: int) -> dict[str, Any]:
+    """RSS of a fresh ONNX runtime holding the base and four adapters, one generation each."""
+    code = f"""
+import json, sys, tempfile, shutil
+from pathlib import Path
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+from bench.runtime import rss_mb, peak_rss_mb
+from pipeline.slm import adapters
+from pipeline.slm.models import prepare
+from pipeline.settings import get_settings
+from pipeline.slm.onnx_runtime import OnnxRuntime
+prompts = json.loads(sys.stdin.read())
+tmp = Path(tempfile.mkdtemp())
+found = {{a.name: a for a in adapters.available()}}
+for name, source in (("receipt", "receipt"), ("contract", "contract"),
+                     ("legal", "contract"), ("manual", "receipt")):
+    shutil.copytree(found[source].path, tmp / name)
+s = get_settings()
+runtime = OnnxRuntime(prepare(s.model, s.model_cache_dir), threads={threads}, adapters_dir=tmp)
+for name in sorted(runtime.adapters):
+    item = prompts[0]
+    runtime.generate_json(item["prompt"], item["schema"], 32, None, 1.0, name,
+                          item["text"])
+print(json.dumps({{"adapters": sorted(runtime.adapters), "rss_mb": rss_mb(),
+                  "peak_rss_mb": peak_rss_mb()}}))
+shutil.rmtree(tmp)
+"""
+    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(prompts[:1]),
+                         capture_output=True, text=True, check=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def ensure_llama_cpp() -> None:
+    """Install llama-cpp-python for the benchmark only (never a dependency of Docket)."""
+    if importlib.util.find_spec("llama_cpp"):
+        return
+    print(f"installing {LLAMA_CPP} for the benchmark (a source build takes ~10 min)…",
+          file=sys.stderr)
+    env = {**os.environ, "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2),
+           "CMAKE_ARGS": "-DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF "
+                         "-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF"}
+    WHEELS.mkdir(parents=True, exist_ok=True)
+    pip = [sys.executable, "-m", "pip", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--find-links", str(WHEELS), "-w", str(WHEELS),
+                    LLAMA_CPP], env=env, check=True)
+    subprocess.run([*pip, "install", "--find-links", str(WHEELS), LLAMA_CPP], check=True)
+
+
+def run_llama_cpp(prompts: list[dict[str, Any]], free_tokens: int, json_tokens: int,
+                  threads: int) -> dict[str, Any]:
+    import numpy as np
+    from llama_cpp import Llama, LlamaGrammar
+
+    from pipeline.settings import get_settings
+    from pipeline.slm.models import MODELS
+
+    gguf = MODELS[get_settings().model].locate_gguf()
+    started = time.perf_counter()
+    llm = Llama(model_path=str(gguf), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
+                n_batch=512, verbose=False)
+    load_s = time.perf_counter() - started
+    rows = []
+    for item in prompts:
+        ids = llm.tokenize(item["prompt"].encode(), add_bos=True, special=True)
+        row: dict[str, Any] = {"name": item["name"], "prompt_tokens": len(ids)}
+        llm.reset()
+        t0 = time.perf_counter()
+        llm.eval(ids)
+        row["prefill_s"] = time.perf_counter() - t0
+        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        t0 = time.perf_counter()
+        for _ in range(free_tokens):
+            llm.eval([token])
+            token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        row["free_decode_s"] = time.perf_counter() - t0
+        grammar = LlamaGrammar.from_json_schema(json.dumps(item["schema"]), verbose=False)
+        llm.reset()
+        t0 = time.perf_counter()
+        out: Any = llm.create_completion(item["prompt"], max_tokens=json_tokens, temperature=0.0,
+                                         top_k=1, grammar=grammar)
+        total = time.perf_counter() - t0
+        tokens = out["usage"]["completion_tokens"]
+        row["json_base_grammar"] = {"text": out["choices"][0]["text"], "tokens": tokens,
+                                    "decode_s": max(total - row["prefill_s"], 1e-9)}
+        rows.append(row)
+    return {"engine": "llama.cpp", "load_s": load_s, "rows": rows,
+            "peak_rss_mb": peak_rss_mb(), "rss_mb": rss_mb()}
+
+
+# -- report (parent) ----------------------------------------------------------------------
+
+def summarise(result: dict[str, Any], free_tokens: int) -> dict[str, float]:
+    rows = result["rows"]
+    prefill = sum(r["prompt_tokens"] for r in rows) / sum(r["prefill_s"] for r in rows)
+    free = free_tokens * len(rows) / sum(r["free_decode_s"] for r in rows)
+    summary = {"prefill_tps": prefill, "decode_tps": free, "ms_per_token": 1000 / free,
+               "load_s": result["load_s"], "peak_rss_mb": result["peak_rss_mb"]}
+    for key in {k for r in rows for k in r if k.startswith("json_")}:
+        parts = [r[key] for r in rows if key in r]
+        seconds = sum(p["decode_s"] for p in parts)
+        summary[f"{key}_tps"] = sum(p["tokens"] for p in parts) / seconds if seconds else 0.0
+    return summary
+
+
+def parity(onnx: dict[str, Any], torch: dict[str, Any]) -> dict[str, Any]:
+    """Docket's JSON outputs against the PyTorch reference, prompt by prompt."""
+    compared = same_full = same_candidates = 0
+    differences = []
+    for ours, ref in zip(onnx["rows"], torch["rows"], strict=True):
+        for key in sorted(k for k in ours if k.endswith("_candidates")):
+            suffix = key[len("json_"):-len("_candidates")]
+            reference = ref[f"json_{suffix}_full"]["text"]
+            full = ours[f"json_{suffix}_full"]["text"]
+            candidates = ours[key]["text"]
+            compared += 1
+            same_full += full == reference
+            same_candidates += candidates == reference
+            if candidates != reference:
+                at = next((i for i, (a, b) in enumerate(zip(candidates, reference, strict=False))
+                           if a != b), min(len(candidates), len(reference)))
+                differences.append({"prompt": ours["name"], "adapter": suffix,
+                                    "cause": "int8 weights" if full != reference else
+                                    "candidate logits", "first_char": at,
+                                    "ours": candidates[max(0, at - 20):at + 40],
+                                    "torch": reference[max(0, at - 20):at + 40]})
+    return {"compared": compared, "identical_int8_full_vocab": same_full,
+            "identical_int8_candidates": same_candidates, "differences": differences}
+
+
+def child(engine: str, prompts: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(prompts, fh)
+    command = [sys.executable, "-m", "bench.runtime", "--engine", engine, "--prompts", fh.name,
+               "--threads", str(args.threads), "--free-tokens", str(args.free_tokens),
+               "--json-tokens", str(args.json_tokens)]
+    out = subprocess.run(command, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    os.unlink(fh.name)
+    if out.returncode:
+        raise SystemExit(f"{engine} failed:\n{out.stderr[-3000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="two prompts, short decodes")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--free-tokens", type=int, default=0)
+    parser.add_argument("--json-tokens", type=int, default=0)
+    parser.add_argument("--engine", help=argparse.SUPPRESS)
+    parser.add_argument("--prompts", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.free_tokens = args.free_tokens or (48 if args.quick else 128)
+    args.json_tokens = args.json_tokens or (160 if args.quick else 384)
+    if args.engine:  # a child: one engine, one JSON line
+        prompts = json.loads(Path(args.prompts).read_text())
+        if args.engine == "llama.cpp":
+            result = run_llama_cpp(prompts, args.free_tokens, args.json_tokens, args.threads)
+        else:
+            result = run_docket(args.engine, prompts, args.free_tokens, args.json_tokens,
+                                args.threads)
+        print(json.dumps(result))
+        return
+    ensure_llama_cpp()
+    names = QUICK if args.quick else sorted(p.name for p in SAMPLES.iterdir())
+    prompts = build_prompts(names)
+    results = {engine: child(engine, prompts, args) for engine in ("onnx", "torch", "llama.cpp")}
+    report(results, args, prompts)
+
+
+def report(results: dict[str, Any], args: argparse.Namespace,
+           prompts: list[dict[str, Any]]) -> None:
+    s = {engine: summarise(result, args.free_tokens) for engine, result in results.items()}
+    ours, torch, llama = s["onnx"], s["torch"], s["llama.cpp"]
+    tokens = sum(r["prompt_tokens"] for r in results["onnx"]["rows"])
+    print(f"{len(prompts)} prompts ({tokens} prompt tokens), {args.free_tokens} free tokens "
+          f"each, JSON up to {args.json_tokens} tokens, {args.threads} threads\n")
+    print(f"{'':34} {'docket (onnx int8)':>19} {'torch eager fp32':>17} {'llama.cpp Q4_K_M':>17}"
+          f" {'÷ torch':>8} {'÷ llama':>8}")
+    for label, key in (("prefill tokens/s", "prefill_tps"),
+                       ("decode tokens/s (free)", "decode_tps"),
+                       ("ms/token (free)", "ms_per_token"), ("load s", "load_s"),
+                       ("peak RSS MB", "peak_rss_mb")):
+        print(f"{label:34} {ours[key]:19.1f} {torch[key]:17.1f} {llama[key]:17.1f} "
+              f"{ours[key] / torch[key]:8.2f} {ours[key] / llama[key]:8.2f}")
+    json_rows = [("JSON tokens/s, base, candidates", "json_base_candidates_tps", None),
+                 ("JSON tokens/s, base, full vocab", "json_base_full_tps", "json_base_full_tps")]
+    for label, key, ref_key in json_rows:
+        ref = torch.get(ref_key or "json_base_full_tps", 0.0)
+        grammar = llama.get("json_base_grammar_tps", 0.0)
+        print(f"{label:34} {ours.get(key, 0):19.1f} {ref:17.1f} {grammar:17.1f} "
+              f"{ours.get(key, 0) / ref if ref else 0:8.2f} "
+              f"{ours.get(key, 0) / grammar if grammar else 0:8.2f}")
+    adapter_keys = sorted(k for k in ours if k.startswith("json_") and "_base_" not in k)
+    for key in adapter_keys:
+        ref_key = key.replace("_candidates", "_full")
+        ref = torch.get(ref_key, 0.0)
+        print(f"{'JSON tokens/s, ' + key[5:-4].replace('_', ', '):34} {ours[key]:19.1f} "
+              f"{ref:17.1f} {'':>17} {ours[key] / ref if ref else 0:8.2f}")
+    switch = results["onnx"]["switch"]
+    tswitch = results["torch"]["switch"]
+    print(f"{'adapter switch ms':34} {switch['switch_ms']:19.3f} {tswitch['switch_ms']:17.3f}")
+    print(f"{'decode step after a switch ms':34} {switch['step_after_switch_ms']:19.1f} "
+          f"{tswitch['step_after_switch_ms']:17.1f}")
+    worker = results["onnx"]["worker"]
+    print(f"{'worker RSS MB, base + 4 adapters':34} {worker['rss_mb']:19.0f}   "
+          f"({', '.join(worker['adapters'])}; peak {worker['peak_rss_mb']:.0f})")
+    free = ours["decode_tps"]
+    constrained = ours.get("json_base_candidates_tps", 0.0)
+    print(f"\nconstrained (JSON, candidates) vs free decoding, docket: {constrained / free:.2f}×; "
+          f"full-vocab JSON vs free: {ours.get('json_base_full_tps', 0) / free:.2f}×")
+    same = parity(results["onnx"], results["torch"])
+    print(f"parity with the PyTorch reference (greedy JSON): {same['identical_int8_candidates']}"
+          f"/{same['compared']} identical with candidate logits, "
+          f"{same['identical_int8_full_vocab']}/{same['compared']} with the full vocabulary")
+    for diff in same["differences"]:
+        print(f"  {diff['prompt']} [{diff['adapter']}] from char {diff['first_char']} "
+              f"({diff['cause']}): ours …{diff['ours']!r}… torch …{diff['torch']!r}…")
+    # Docket's decode speed is that of its real work (schema-constrained JSON with candidate
+    # logits); the references decode freely, their fastest mode. Free vs free is listed too.
+    headline = {
+        "decode_tps_vs_llamacpp": round(constrained / llama["decode_tps"], 3),
+        "decode_tps_vs_torch": round(constrained / torch["decode_tps"], 3),
+        "free_decode_tps_vs_llamacpp": round(free / llama["decode_tps"], 3),
+        "free_decode_tps_vs_torch": round(free / torch["decode_tps"], 3),
+        "prefill_tps_vs_llamacpp": round(ours["prefill_tps"] / llama["prefill_tps"], 3),
+        "json_tps_vs_llamacpp_grammar": round(
+            constrained / llama["json_base_grammar_tps"], 3) if llama.get(
+            "json_base_grammar_tps") else None,
+        "json_tps_vs_torch": round(constrained / torch["json_base_full_tps"], 3),
+        "adapter_switch_ms": round(switch["switch_ms"], 4),
+        "worker_rss_mb": round(worker["rss_mb"], 1),
+        "decode_tps": round(free, 1),
+        "json_decode_tps": round(constrained, 1),
+        "parity_identical": f"{same['identical_int8_candidates']}/{same['compared']}",
+    }
+    print(json.dumps(headline))
+
+
+if __name__ == "__main__":
+    main()
