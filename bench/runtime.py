@@ -124,8 +124,11 @@ def run_docket(kind: str, prompts: list[dict[str, Any]], free_tokens: int, json_
                     item["text"] if candidates else None)
                 key = f"json_{adapter or 'base'}_{'candidates' if candidates else 'full'}"
                 row[key] = {"text": generation.text, "tokens": generation.output_tokens,
-                            "decode_s": generation.decode_s,
+                            "decode_s": generation.decode_s, "ids": generation.token_ids,
                             "full_vocab_steps": generation.full_vocab_steps}
+                if kind == "onnx" and candidates:
+                    row[key]["candidates"] = np.asarray(runtime._candidates(
+                        item["text"], json.dumps(item["schema"]))).tolist()
         rows.append(row)
     switch = measure_switch(runtime, prompts[0]["prompt"])
     result = {"engine": kind, "load_s": load_s, "rows": rows, "switch": switch,
@@ -233,7 +236,10 @@ def run_llama_cpp(prompts: list[dict[str, Any]], free_tokens: int, json_tokens: 
             llm.eval([token])
             token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
         row["free_decode_s"] = time.perf_counter() - t0
-        grammar = LlamaGrammar.from_json_schema(json.dumps(item["schema"]), verbose=False)
+        # llama-cpp-python's schema → GBNF converter fails on our regex patterns ("unknown
+        # escape", then a segfault): its grammar gets the same schema without `pattern`.
+        grammar = LlamaGrammar.from_json_schema(json.dumps(without_patterns(item["schema"])),
+                                                verbose=False)
         llm.reset()
         t0 = time.perf_counter()
         out: Any = llm.create_completion(item["prompt"], max_tokens=json_tokens, temperature=0.0,
@@ -245,6 +251,14 @@ def run_llama_cpp(prompts: list[dict[str, Any]], free_tokens: int, json_tokens: 
         rows.append(row)
     return {"engine": "llama.cpp", "load_s": load_s, "rows": rows,
             "peak_rss_mb": peak_rss_mb(), "rss_mb": rss_mb()}
+
+
+def without_patterns(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: without_patterns(v) for k, v in node.items() if k != "pattern"}
+    if isinstance(node, list):
+        return [without_patterns(v) for v in node]
+    return node
 
 
 # -- report (parent) ----------------------------------------------------------------------
@@ -262,6 +276,11 @@ def summarise(result: dict[str, Any], free_tokens: int) -> dict[str, float]:
     return summary
 
 
+def _common_prefix(a: str, b: str) -> str:
+    return a[:next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                   min(len(a), len(b)))]
+
+
 def parity(onnx: dict[str, Any], torch: dict[str, Any]) -> dict[str, Any]:
     """Docket's JSON outputs against the PyTorch reference, prompt by prompt."""
     compared = same_full = same_candidates = 0
@@ -276,11 +295,15 @@ def parity(onnx: dict[str, Any], torch: dict[str, Any]) -> dict[str, Any]:
             same_full += full == reference
             same_candidates += candidates == reference
             if candidates != reference:
-                at = next((i for i, (a, b) in enumerate(zip(candidates, reference, strict=False))
-                           if a != b), min(len(candidates), len(reference)))
-                differences.append({"prompt": ours["name"], "adapter": suffix,
-                                    "cause": "int8 weights" if full != reference else
-                                    "candidate logits", "first_char": at,
+                ours_ids, ref_ids = ours[key]["ids"], ref[f"json_{suffix}_full"]["ids"]
+                step = next((i for i, (a, b) in enumerate(zip(ours_ids, ref_ids, strict=False))
+                             if a != b), min(len(ours_ids), len(ref_ids)))
+                wanted = ref_ids[step] if step < len(ref_ids) else None
+                in_set = wanted is None or wanted in set(ours[key]["candidates"])
+                at = len(_common_prefix(candidates, reference))
+                differences.append({"prompt": ours["name"], "adapter": suffix, "token": step,
+                                    "cause": "int8 weights (a near tie flipped)" if in_set else
+                                    "torch's token was not a candidate",
                                     "ours": candidates[max(0, at - 20):at + 40],
                                     "torch": reference[max(0, at - 20):at + 40]})
     return {"compared": compared, "identical_int8_full_vocab": same_full,
@@ -374,7 +397,7 @@ def report(results: dict[str, Any], args: argparse.Namespace,
           f"/{same['compared']} identical with candidate logits, "
           f"{same['identical_int8_full_vocab']}/{same['compared']} with the full vocabulary")
     for diff in same["differences"]:
-        print(f"  {diff['prompt']} [{diff['adapter']}] from char {diff['first_char']} "
+        print(f"  {diff['prompt']} [{diff['adapter']}] from token {diff['token']} "
               f"({diff['cause']}): ours …{diff['ours']!r}… torch …{diff['torch']!r}…")
     # Docket's decode speed is that of its real work (schema-constrained JSON with candidate
     # logits); the references decode freely, their fastest mode. Free vs free is listed too.

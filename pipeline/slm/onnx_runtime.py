@@ -73,6 +73,9 @@ class OnnxRuntime(Runtime):
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # the LoRA slots are overridable initializers on purpose
+        # Between two runs the decoding loop works (grammar, logits) on the same cores: threads
+        # spinning for the next run would take them from it.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(self.export.model_file), options,
                                             providers=["CPUExecutionProvider"])
         self._options, self._head = options, cast(Any, None)
@@ -92,8 +95,6 @@ class OnnxRuntime(Runtime):
             run_options.add_active_adapter(lora)
             self._loras[name], self._run_options[name] = lora, run_options
         self._active: Any = self._run_options[None]
-        self._sub_ids: np.ndarray | None = None
-        self._sub_weights = np.zeros((0, self._table.shape[1]), dtype=np.float32)
         self.load_s = time.perf_counter() - started
         log.info("Loaded %s (onnx int8) in %.1f s", self.name, self.load_s)
 
@@ -128,9 +129,7 @@ class OnnxRuntime(Runtime):
             return None
         words = " ".join(_schema_words(json.loads(schema_json)))
         mask = self._symbol_tokens() | self._substring_tokens(f"{source_text}\n{words}")
-        ids = np.flatnonzero(mask)
-        self._sub_ids, self._sub_weights = ids, self._table[ids].astype(np.float32)
-        return ids
+        return np.flatnonzero(mask)
 
     @lru_cache(maxsize=1)  # noqa: B019 - one runtime per process
     def _token_cores(self) -> tuple[np.ndarray, list[str]]:
@@ -176,8 +175,9 @@ class OnnxRuntime(Runtime):
 
     # -- running the body -----------------------------------------------------------------
 
-    def _stepper(self) -> tuple[Any, Any]:
+    def _stepper(self, candidates: np.ndarray | None = None) -> tuple[Any, Any]:
         past = {name: np.zeros(self._kv_shape, dtype=np.float32) for name in self._past}
+        rows = self._table[candidates].astype(np.float32) if candidates is not None else None
         length = [0]
         run_options = self._active
 
@@ -192,8 +192,7 @@ class OnnxRuntime(Runtime):
         def score(hidden: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
             if ids is None:
                 return self.full_logits(hidden)
-            weights = self._sub_weights if ids is self._sub_ids else self._table[ids].astype(
-                np.float32)
+            weights = rows if ids is candidates else self._table[ids].astype(np.float32)
             return np.asarray(weights @ hidden)
 
         return forward, score

@@ -126,7 +126,7 @@ class Runtime:
             repetition_penalty=repetition_penalty,
         )
         with self.using(adapter):
-            forward, score = self._stepper()
+            forward, score = self._stepper(request.candidates)
             generation = greedy_json(request, matcher, bitmask, forward, score, self._decode)
         generation.adapter = adapter
         return generation
@@ -135,8 +135,9 @@ class Runtime:
         """Token ids worth scoring; None: the whole vocabulary (this runtime gains nothing)."""
         return None
 
-    def _stepper(self) -> tuple[Any, Any]:
-        """A fresh (forward, score) pair for one generation; see `decoding`."""
+    def _stepper(self, candidates: np.ndarray | None = None) -> tuple[Any, Any]:
+        """A fresh (forward, score) pair for one generation (scoring `candidates` when given
+        is what the pair is prepared for); see `decoding`."""
         raise NotImplementedError
 
     @contextmanager
@@ -207,7 +208,7 @@ class TorchRuntime(Runtime):
             out = self.base.model(input_ids=input_ids)
         return out.last_hidden_state[0].float().mean(dim=0)
 
-    def _stepper(self) -> tuple[Any, Any]:
+    def _stepper(self, candidates: np.ndarray | None = None) -> tuple[Any, Any]:
         past: list[Any] = [None]
 
         @torch.inference_mode()
