@@ -230,11 +230,16 @@ def run_llama_cpp(prompts: list[dict[str, Any]], free_tokens: int, json_tokens: 
         t0 = time.perf_counter()
         llm.eval(ids)
         row["prefill_s"] = time.perf_counter() - t0
-        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        vocab = llm.n_vocab()
+
+        def last_logits() -> Any:  # llama-cpp-python keeps no scores without logits_all
+            return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(vocab,))
+
+        token = int(np.argmax(last_logits()))
         t0 = time.perf_counter()
         for _ in range(free_tokens):
             llm.eval([token])
-            token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+            token = int(np.argmax(last_logits()))
         row["free_decode_s"] = time.perf_counter() - t0
         # llama-cpp-python's schema → GBNF converter fails on our regex patterns ("unknown
         # escape", then a segfault): its grammar gets the same schema without `pattern`.

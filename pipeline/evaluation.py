@@ -253,6 +253,7 @@ def evaluate(dataset: str, runtime: Runtime, settings: Settings, limit: int | No
         "split": "dev",
         "model": runtime.name,
         "model_sha256": runtime.model_sha256,
+        "runtime": runtime.kind,
         "adapter": adapter,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "modes": {mode: summarize(dataset, label, scored, settings.confidence_threshold)
