@@ -209,6 +209,13 @@ def ensure_llama_cpp() -> None:
     subprocess.run([*pip, "install", "--find-links", str(WHEELS), LLAMA_CPP], check=True)
 
 
+def last_logits(llm: Any) -> Any:
+    """The last token's logits (llama-cpp-python keeps no scores without logits_all)."""
+    import numpy as np
+
+    return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+
+
 def run_llama_cpp(prompts: list[dict[str, Any]], free_tokens: int, json_tokens: int,
                   threads: int) -> dict[str, Any]:
     import numpy as np
@@ -230,16 +237,11 @@ def run_llama_cpp(prompts: list[dict[str, Any]], free_tokens: int, json_tokens: 
         t0 = time.perf_counter()
         llm.eval(ids)
         row["prefill_s"] = time.perf_counter() - t0
-        vocab = llm.n_vocab()
-
-        def last_logits() -> Any:  # llama-cpp-python keeps no scores without logits_all
-            return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(vocab,))
-
-        token = int(np.argmax(last_logits()))
+        token = int(np.argmax(last_logits(llm)))
         t0 = time.perf_counter()
         for _ in range(free_tokens):
             llm.eval([token])
-            token = int(np.argmax(last_logits()))
+            token = int(np.argmax(last_logits(llm)))
         row["free_decode_s"] = time.perf_counter() - t0
         # llama-cpp-python's schema → GBNF converter fails on our regex patterns ("unknown
         # escape", then a segfault): its grammar gets the same schema without `pattern`.
