@@ -150,21 +150,23 @@ def test_a_large_batch_through_rest_with_two_workers(
         for pid, series in samples.items():
             rss = [value for _, value in series]
             quarter = max(1, len(rss) // 4)
+            by_quarter = [round(statistics.median(rss[k * quarter:(k + 1) * quarter] or rss[-1:]))
+                          for k in range(4)]
             print(f"  worker process {pid}: {len(rss)} samples over {series[-1][0] / 60:.1f} min, "
-                  f"RSS first quarter median {statistics.median(rss[:quarter]):.0f} MB, last "
-                  f"quarter median {statistics.median(rss[-quarter:]):.0f} MB, max {max(rss):.0f}")
+                  f"RSS median by quarter {by_quarter} MB, max {max(rss):.0f}")
         assert batch["finished"], f"the batch did not finish: {counts}"
         assert batch["total"] == DOCS
         assert counts.get("queued", 0) == 0 and counts.get("processing", 0) == 0
         finished = counts.get("done", 0) + counts.get("needs_review", 0) + counts.get("failed", 0)
         assert finished == DOCS  # every upload accounted for, in exactly one terminal state
         _assert_one_record_each(database, batch_id)
-        for pid, series in samples.items():  # RSS settles; it does not climb with the batch
+        for pid, series in samples.items():  # after warm-up, RSS settles; it does not climb
             rss = [value for _, value in series]
-            if len(rss) >= 8:
-                quarter = len(rss) // 4
-                growth = statistics.median(rss[-quarter:]) - statistics.median(rss[:quarter])
-                assert growth < 400, f"worker process {pid} grew {growth:.0f} MB during the batch"
+            if len(rss) >= 24:  # two minutes of samples; a short run has no steady state
+                quarter = len(rss) // 4  # the first quarter is warm-up (models, grammars load)
+                growth = statistics.median(rss[-quarter:]) - statistics.median(
+                    rss[quarter:2 * quarter])
+                assert growth < 300, f"worker process {pid} grew {growth:.0f} MB during the batch"
     finally:
         client.close()
         for worker in workers:
@@ -179,13 +181,12 @@ def _assert_one_record_each(database: str, batch_id: str) -> None:
     with connect(database) as conn:
         rows = conn.execute(
             """select d.id, d.status, d.document_type,
-                      (select count(*) from receipts r where r.document_id = d.id),
-                      (select count(*) from contracts c where c.document_id = d.id)
+                      (select count(*) from receipts r where r.document_id = d.id)
+                      + (select count(*) from contracts c where c.document_id = d.id) as records
                from documents d join batch_documents b on b.document_id = d.id
                where b.batch_id = %s""", (batch_id,)).fetchall()
-    for doc_id, status, doc_type, receipts, contracts in rows:
-        records = receipts + contracts
-        if status in ("done", "needs_review"):
-            assert records == 1, f"{doc_id} ({doc_type}, {status}) has {records} records"
-        else:
-            assert records == 0, f"{doc_id} failed but has {records} records"
+    assert len(rows) == DOCS
+    for row in rows:
+        expected = 1 if row["status"] in ("done", "needs_review") else 0
+        assert row["records"] == expected, (
+            f"{row['id']} ({row['document_type']}, {row['status']}) has {row['records']} records")
