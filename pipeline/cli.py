@@ -203,14 +203,18 @@ def adapters_show(name: str) -> None:
         raise typer.Exit(1) from None
 
 
+EvalLimit = Annotated[int | None, typer.Option(help="the first N dev documents")]
+ZeroShotLimit = Annotated[int | None, typer.Option(
+    help="zero-shot (no adapter) on the first N of those (default: the same N; 0: skip)")]
+ReportPath = Annotated[Path | None, typer.Option(help="where the JSON report goes")]
+
+
 @adapters_app.command("eval")
 def adapters_eval(
     name: Annotated[str, typer.Argument(help="receipt or contract")],
-    limit: Annotated[int | None, typer.Option(help="the first N dev documents")] = None,
-    zero_shot_limit: Annotated[int | None, typer.Option(
-        help="zero-shot (no adapter) on the first N of those (default: the same N; 0: skip)"
-    )] = None,
-    report: Annotated[Path | None, typer.Option(help="where the JSON report goes")] = None,
+    limit: EvalLimit = None,
+    zero_shot_limit: ZeroShotLimit = None,
+    report: ReportPath = None,
 ) -> None:
     """`docket eval` on the dev split of the dataset this adapter's type is scored on."""
     datasets = {"receipt": "sroie", "contract": "kleister-nda"}
@@ -224,11 +228,9 @@ def adapters_eval(
 @app.command("eval")
 def eval_command(
     dataset: Annotated[str, typer.Option(help="sroie or kleister-nda (its dev split)")],
-    limit: Annotated[int | None, typer.Option(help="the first N dev documents")] = None,
-    zero_shot_limit: Annotated[int | None, typer.Option(
-        help="zero-shot (no adapter) on the first N of those (default: the same N; 0: skip)"
-    )] = None,
-    report: Annotated[Path | None, typer.Option(help="where the JSON report goes")] = None,
+    limit: EvalLimit = None,
+    zero_shot_limit: ZeroShotLimit = None,
+    report: ReportPath = None,
 ) -> None:
     """Run the whole pipeline on a dataset's dev split and print the dataset's own scores."""
     from pipeline import evaluation
