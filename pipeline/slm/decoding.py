@@ -13,6 +13,7 @@ the output always parses.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,7 @@ def grammar_allows(bitmask: np.ndarray, ids: np.ndarray) -> np.ndarray:
 class Request:
     prompt_ids: list[int]
     max_new_tokens: int
+    vocab_size: int
     candidates: np.ndarray | None = None  # sorted token ids to score; None: all
     preferred: np.ndarray | None = None  # bool over the vocabulary: preferred inside strings
     repetition_penalty: float = 1.0
@@ -65,8 +67,6 @@ class Request:
 def greedy_json(request: Request, matcher: Any, bitmask: Any, forward: Forward, score: Score,
                 decode: Callable[[list[int]], str]) -> Generation:
     """Greedy decoding under the grammar of `matcher`; see `Runtime.generate_json`."""
-    import time
-
     started = time.perf_counter()
     state = forward(request.prompt_ids)
     prefill_s = time.perf_counter() - started
@@ -78,7 +78,7 @@ def greedy_json(request: Request, matcher: Any, bitmask: Any, forward: Forward, 
     written: set[int] = set()  # tokens written inside earlier string values
     finished = False
     full_steps = 0
-    vocab = np.arange(mask_words.size * 32, dtype=np.int64)
+    vocab = np.arange(request.vocab_size, dtype=np.int64)
     started = time.perf_counter()
     while len(ids) < request.max_new_tokens:
         matcher.fill_next_token_bitmask(bitmask)
@@ -90,8 +90,7 @@ def greedy_json(request: Request, matcher: Any, bitmask: Any, forward: Forward, 
             logits = score(state, None).astype(np.float32, copy=True)
         else:
             logits = score(state, request.candidates).astype(np.float32, copy=True)
-        logits = logits[: pool.size]
-        logits[~allowed[: logits.size]] = -np.inf
+        logits[~allowed] = -np.inf
         if request.repetition_penalty != 1.0 and in_string and written:
             seen = np.isin(pool, np.fromiter(written, dtype=np.int64))
             values = logits[seen]

@@ -5,9 +5,9 @@ from one fp16 table, memory-mapped (the tied embedding/LM-head, 262k × 640):
 - input: rows of the table, scaled by √hidden as Gemma does;
 - output: logits for the candidate tokens only — every token whose text occurs in the document
   or the schema's words, plus JSON, digits and punctuation — instead of all 262k rows
-  (`decoding`). Extraction copies
-  from the document, so the greedy pick is almost always among them; where the grammar allows
-  none of them the step is scored over the whole vocabulary.
+  (`decoding`). Extraction copies from the document, so the greedy pick is almost always
+  among them; where the grammar allows none of them the step is scored over the whole
+  vocabulary.
 Each LoRA adapter is an `ort.LoraAdapter` bound through its own `RunOptions`: switching is
 choosing which options object the next run gets; the base weights are shared and never copied.
 """
@@ -87,7 +87,7 @@ class OnnxRuntime(Runtime):
         self.adapters = {a.name: a for a in adapter_store.for_model(self.model_sha256,
                                                                     adapters_dir)}
         self._run_options: dict[str | None, Any] = {None: ort.RunOptions()}
-        self._loras: dict[str, Any] = {}
+        self._loras: dict[str, Any] = {}  # held here: a RunOptions does not keep its adapter
         for name, adapter in self.adapters.items():
             lora = ort.LoraAdapter()
             lora.Load(str(onnx_adapters.convert(adapter, self.export.lora_inputs)))
@@ -175,19 +175,28 @@ class OnnxRuntime(Runtime):
 
     # -- running the body -----------------------------------------------------------------
 
+    def _run(self, ids: list[int], past: dict[str, np.ndarray], length: int,
+             run_options: Any) -> np.ndarray:
+        """One pass over `ids` after `length - len(ids)` cached tokens; `past` is updated in
+        place with the grown KV cache. Returns the hidden states, [tokens, hidden]."""
+        feeds = {"inputs_embeds": self._embed_rows(ids)[None],
+                 "attention_mask": np.ones((1, length), dtype=np.int64), **past}
+        hidden, *presents = self.session.run(self._outputs, feeds, run_options)
+        past.update(zip(self._past, presents, strict=True))
+        return np.asarray(hidden[0])
+
+    def _empty_cache(self) -> dict[str, np.ndarray]:
+        return {name: np.zeros(self._kv_shape, dtype=np.float32) for name in self._past}
+
     def _stepper(self, candidates: np.ndarray | None = None) -> tuple[Any, Any]:
-        past = {name: np.zeros(self._kv_shape, dtype=np.float32) for name in self._past}
+        past = self._empty_cache()
         rows = self._table[candidates].astype(np.float32) if candidates is not None else None
         length = [0]
         run_options = self._active
 
         def forward(ids: list[int]) -> np.ndarray:
             length[0] += len(ids)
-            feeds = {"inputs_embeds": self._embed_rows(ids)[None],
-                     "attention_mask": np.ones((1, length[0]), dtype=np.int64), **past}
-            hidden, *presents = self.session.run(self._outputs, feeds, run_options)
-            past.update(zip(self._past, presents, strict=True))
-            return np.asarray(hidden[0, -1])
+            return self._run(ids, past, length[0], run_options)[-1]
 
         def score(hidden: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
             if ids is None:
@@ -199,11 +208,7 @@ class OnnxRuntime(Runtime):
 
     def hidden_states(self, ids: list[int], adapter: str | None = None) -> np.ndarray:
         """Last-layer hidden states (after the final norm) for `ids`, [tokens, hidden]."""
-        past = {name: np.zeros(self._kv_shape, dtype=np.float32) for name in self._past}
-        feeds = {"inputs_embeds": self._embed_rows(ids)[None],
-                 "attention_mask": np.ones((1, len(ids)), dtype=np.int64), **past}
-        hidden = self.session.run(["hidden_states"], feeds, self._run_options[adapter])[0]
-        return np.asarray(hidden[0])
+        return self._run(ids, self._empty_cache(), len(ids), self._run_options[adapter])
 
     def embed(self, text: str, max_tokens: int = 256) -> torch.Tensor:
         """Mean of the last hidden layer over the text's first tokens: a document fingerprint.

@@ -121,6 +121,7 @@ class Runtime:
         request = Request(
             prompt_ids=list(self.tokenizer(prompt)["input_ids"]),
             max_new_tokens=max_new_tokens,
+            vocab_size=self.vocab_size,
             candidates=self._candidates(source_text, schema_json),
             preferred=allowed,
             repetition_penalty=repetition_penalty,
