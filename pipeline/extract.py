@@ -109,6 +109,13 @@ def extract(
     violations: list[RuleViolation] = []
     if generation.finished:
         raw: Any = json.loads(generation.text)
+        if generation.closed_early:
+            violations.append(RuleViolation(
+                rule="output_closed_early",
+                message=f"The model's answer reached its {settings.max_new_tokens}-token "
+                "budget and was closed there; list entries after that point are missing "
+                "(DOCKET_MAX_NEW_TOKENS raises the budget).",
+            ))
     else:
         # The token budget ran out mid-JSON: keep what was complete and say so.
         raw = json_repair.loads(generation.text) or {}

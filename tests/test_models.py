@@ -52,3 +52,23 @@ def test_model_writes_a_schema_valid_receipt(name: str, settings: Any, runtime: 
 def test_unknown_model_is_refused_clearly(settings: Any) -> None:
     with pytest.raises(ValueError, match="choose one of"):
         prepare("gpt-9", settings.model_cache_dir)
+
+
+def test_an_answer_that_reaches_its_budget_is_closed_not_cut(settings: Any,
+                                                             runtime: Runtime) -> None:
+    """A long receipt at a small budget: the JSON is closed before the budget ends, parses and
+    fits the schema, keeps what was written, and the record says entries may be missing."""
+    lines = [f"Item {n} widget {n}.00" for n in range(1, 25)]
+    text = RECEIPT_TEXT.replace("The Overstory 18.99", "\n".join(lines))
+    budgeted = settings.model_copy(update={"max_new_tokens": 90})
+    extraction = extract(_document(text), doctypes.RECEIPT, runtime, budgeted)
+    generation = extraction.generation
+    assert generation.finished and generation.closed_early
+    assert generation.output_tokens <= 90
+    draft = doctypes.RECEIPT.draft_model.model_validate(json.loads(generation.text))
+    assert draft.merchant_name  # written before the close
+    assert "output_closed_early" in {v.rule for v in extraction.violations}
+    assert "output_truncated" not in {v.rule for v in extraction.violations}
+    # With room to spare the same document is not closed early.
+    roomy = extract(_document(RECEIPT_TEXT), doctypes.RECEIPT, runtime, settings)
+    assert not roomy.generation.closed_early

@@ -8,6 +8,12 @@ schema tokens): that is where the ONNX runtime saves most of its work, since Gem
 262k-row output layer is most of the model. When the grammar allows none of the candidates,
 the step is scored over the whole vocabulary (counted in `Generation.full_vocab_steps`), so
 the output always parses.
+
+Near the end of the token budget (`Request.close_within` tokens left) the loop closes the
+answer instead of letting the budget cut it: inside a string it prefers a closing quote,
+elsewhere `]` / `}`, then `null` for values still to write. A long receipt then loses its
+last list entries, never its JSON: the answer still parses and fits the schema, and
+`Generation.closed_early` says so.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ class Generation:
     token_logprobs: list[float] = field(default_factory=list)
     adapter: str | None = None
     full_vocab_steps: int = 0  # steps scored over the whole vocabulary (no candidate allowed)
+    closed_early: bool = False  # the loop closed the JSON because the budget was running out
 
     @property
     def decode_tokens_per_s(self) -> float:
@@ -62,6 +69,39 @@ class Request:
     candidates: np.ndarray | None = None  # sorted token ids to score; None: all
     preferred: np.ndarray | None = None  # bool over the vocabulary: preferred inside strings
     repetition_penalty: float = 1.0
+    closers: ClosingTokens | None = None  # how to close the JSON near the end of the budget
+    close_within: int = 64  # tokens left when closing starts (keys still to write cost ~7 each)
+
+
+@dataclass(frozen=True)
+class ClosingTokens:
+    """Token masks over the vocabulary, in the order closing prefers them (`prefer`)."""
+
+    quote: np.ndarray  # ends a string: '"' alone or followed only by ] and }
+    bracket: np.ndarray  # ends a list or object: only ] and } (and spaces)
+    null: np.ndarray  # 'null': the shortest value
+    empty_list: np.ndarray  # '[]', else '[' (then a bracket closes it): a list with no entries
+
+    @classmethod
+    def from_vocabulary(cls, texts: list[str]) -> ClosingTokens:
+        def mask(test: Callable[[str], bool]) -> np.ndarray:
+            return np.array([test(t.strip()) for t in texts], dtype=bool)
+
+        return cls(
+            quote=mask(lambda t: t.startswith('"') and set(t[1:]) <= set("]}")),
+            bracket=mask(lambda t: bool(t) and set(t) <= set("]}")),
+            null=mask(lambda t: t == "null"),
+            empty_list=mask(lambda t: t in ("[]", "[")),
+        )
+
+    def prefer(self, pool: np.ndarray, allowed: np.ndarray, in_string: bool) -> np.ndarray | None:
+        """Of the allowed tokens in `pool`, the closing ones to choose from; None: any."""
+        order = (self.quote,) if in_string else (self.bracket, self.null, self.empty_list)
+        for mask in order:
+            closing = allowed & mask[pool]
+            if closing.any():
+                return closing
+        return None
 
 
 def greedy_json(request: Request, matcher: Any, bitmask: Any, forward: Forward, score: Score,
@@ -78,6 +118,7 @@ def greedy_json(request: Request, matcher: Any, bitmask: Any, forward: Forward, 
     written: set[int] = set()  # tokens written inside earlier string values
     finished = False
     full_steps = 0
+    closed_early = False
     vocab = np.arange(request.vocab_size, dtype=np.int64)
     started = time.perf_counter()
     while len(ids) < request.max_new_tokens:
@@ -91,20 +132,29 @@ def greedy_json(request: Request, matcher: Any, bitmask: Any, forward: Forward, 
         else:
             logits = score(state, request.candidates).astype(np.float32, copy=True)
         logits[~allowed] = -np.inf
-        if request.repetition_penalty != 1.0 and in_string and written:
-            seen = np.isin(pool, np.fromiter(written, dtype=np.int64))
-            values = logits[seen]
-            logits[seen] = np.where(values > 0, values / request.repetition_penalty,
-                                    values * request.repetition_penalty)
-        if request.preferred is not None and in_string:
-            preferred = np.where(request.preferred[pool], logits, -np.inf)
-            if np.isfinite(preferred).any():
-                logits = preferred
-        best = int(np.argmax(logits))
+        closing = None
+        if request.closers is not None and \
+                request.max_new_tokens - len(ids) <= request.close_within:
+            closing = request.closers.prefer(pool, allowed, in_string)
+        if closing is None:
+            if request.repetition_penalty != 1.0 and in_string and written:
+                seen = np.isin(pool, np.fromiter(written, dtype=np.int64))
+                values = logits[seen]
+                logits[seen] = np.where(values > 0, values / request.repetition_penalty,
+                                        values * request.repetition_penalty)
+            if request.preferred is not None and in_string:
+                preferred = np.where(request.preferred[pool], logits, -np.inf)
+                if np.isfinite(preferred).any():
+                    logits = preferred
+            best = int(np.argmax(logits))
+        else:  # the model's own probabilities stay the confidence; the pick is a closing one
+            best = int(np.argmax(np.where(closing, logits, -np.inf)))
+            closed_early = closed_early or best != int(np.argmax(logits))
         token = int(pool[best])
-        finite = logits[np.isfinite(logits)]
         top = float(logits[best])
-        logprobs.append(-float(np.log(np.exp(finite - top).sum())))
+        finite = logits[np.isfinite(logits)]
+        peak = float(finite.max())
+        logprobs.append(top - peak - float(np.log(np.exp(finite - peak).sum())))
         if not matcher.accept_token(token):
             raise RuntimeError(f"grammar rejected token {token}; this is a bug")
         if matcher.is_terminated():
@@ -128,4 +178,5 @@ def greedy_json(request: Request, matcher: Any, bitmask: Any, forward: Forward, 
         text=decode(ids), prompt_tokens=len(request.prompt_ids), output_tokens=len(ids),
         prefill_s=prefill_s, decode_s=decode_s, finished=finished, token_ids=ids,
         token_texts=texts, token_logprobs=logprobs, full_vocab_steps=full_steps,
+        closed_early=closed_early and finished,
     )

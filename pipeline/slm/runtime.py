@@ -29,7 +29,7 @@ import torch
 
 from pipeline.settings import Settings, get_settings
 from pipeline.slm import adapters as adapter_store
-from pipeline.slm.decoding import Generation, Request, greedy_json
+from pipeline.slm.decoding import ClosingTokens, Generation, Request, greedy_json
 from pipeline.slm.models import PreparedModel, prepare
 
 __all__ = ["Generation", "Runtime", "TorchRuntime", "get_runtime"]
@@ -91,6 +91,15 @@ class Runtime:
                 mask[index] = True
         return mask
 
+    @lru_cache(maxsize=1)  # noqa: B019 - one runtime per process
+    def _closing_tokens(self) -> ClosingTokens:
+        """The tokens that close a JSON answer near the end of its budget (`decoding`)."""
+        texts = [""] * self.vocab_size
+        for token, index in self.tokenizer.get_vocab().items():
+            if index < self.vocab_size:
+                texts[index] = token.replace("\u2581", " ")  # SentencePiece's space
+        return ClosingTokens.from_vocabulary(texts)
+
     def _decode(self, ids: list[int]) -> str:
         return str(self.tokenizer.decode(ids, skip_special_tokens=True))
 
@@ -125,6 +134,7 @@ class Runtime:
             candidates=self._candidates(source_text, schema_json),
             preferred=allowed,
             repetition_penalty=repetition_penalty,
+            closers=self._closing_tokens(),
         )
         with self.using(adapter):
             forward, score = self._stepper(request.candidates)
