@@ -114,6 +114,9 @@ def adapters_train(
     from_corrections: Annotated[bool, typer.Option(
         "--from-corrections", help="learn from reviewers' corrections in the database; "
         "without --data, continues training the type's current adapter")] = False,
+    resume: Annotated[bool, typer.Option(
+        "--continue", help="continue the type's current adapter (same rank and layers) "
+        "instead of training a new one")] = False,
     epochs: Annotated[float, typer.Option(help="passes over the training data")] = 1.0,
     synthetic: Annotated[int | None, typer.Option(
         help="generated, fully labelled receipts added (default: 150 for receipts)")] = None,
@@ -153,12 +156,15 @@ def adapters_train(
                         conn, doc_type, settings, unlearned)
                 targets += reviewed
                 summary = {**summary, **reviewed_summary}
-                if data is None and current is not None:
-                    init_adapter = current.path
-                    summary["continued_from"] = {
-                        "adapter": current.name, "created_at": current.manifest.get("created_at"),
-                        "training": current.manifest.get("training", {}),
-                    }
+            if resume and current is None:
+                raise ValueError(f"There is no {doc_type} adapter to continue; "
+                                 "train one first (drop --continue).")
+            if current is not None and (resume or data is None):
+                init_adapter = current.path
+                summary["continued_from"] = {
+                    "adapter": current.name, "created_at": current.manifest.get("created_at"),
+                    "training": current.manifest.get("training", {}),
+                }
         except (ValueError, NoCorrections) as exc:
             err.print(f"[red]{exc}[/]")
             raise typer.Exit(2) from None

@@ -94,12 +94,18 @@ def convert_cached(data: bytes, filename: str, settings: Settings,
                    cache_dir: Path = CACHE_DIR) -> Document | None:
     """Docket's `convert()` of the bytes, cached on disk; None if convert() refuses the file.
 
-    Keyed by the bytes, the upload name and the settings that change the route, so a cached
-    conversion is exactly what production would produce.
+    Keyed by the bytes, the upload name, the settings that change the route and the route's
+    version, so a cached conversion is exactly what production would produce.
     """
-    from pipeline.convert import convert
+    from pipeline.convert import ROUTE_VERSIONS, convert, sniff_mime
 
     route = f"{settings.ocr_dpi}:{settings.docling_artifacts_path is not None}"
+    try:
+        version = ROUTE_VERSIONS.get(sniff_mime(data, filename), 1)
+    except DocumentError:  # convert() refuses it below, with its reason
+        version = 1
+    if version > 1:  # version 1 keys stay as they were
+        route += f":v{version}"
     key = hashlib.sha256(data + b"\0" + filename.encode() + b"\0" + route.encode()).hexdigest()
     path = cache_dir / "converted" / f"{key}.json"
     if path.is_file():

@@ -34,7 +34,11 @@ from pipeline.document import Document
 from pipeline.errors import DocumentError
 from pipeline.settings import Settings, get_settings
 
-__all__ = ["SUPPORTED_MIME_TYPES", "UnsupportedType", "convert", "sniff_mime"]
+__all__ = ["ROUTE_VERSIONS", "SUPPORTED_MIME_TYPES", "UnsupportedType", "convert", "sniff_mime"]
+
+# Bumped when a route's output changes, so conversions cached by it (`pipeline.datasets`) are
+# made again; a type not listed is at version 1. PDF 2: lines from pdfium's character list.
+ROUTE_VERSIONS = {PDF: 2}
 
 NO_TEXT = (
     "No text found in the document. If it is a scan or a photo, check that it is sharp, "

@@ -85,18 +85,54 @@ def _to_top_left(
 
 
 def _text_layer(page: pdfium.PdfPage) -> list[Line]:
+    """The page's characters in pdfium's order, cut into fragments where pdfium breaks a line
+    or leaves a gap wider than the text is tall (two signature columns), each boxed by its
+    characters; `to_lines` puts them in reading order.
+
+    Why characters, not pdfium's text rects: asking for the text inside each rect
+    (`get_text_bounded`) lost and doubled characters on 82 of Kleister-NDA's 337 contracts
+    ("e aware corpora on av ng a p ace o" for "a Delaware corporation having a place of",
+    "WAWARRANTIES" where bold is drawn twice); pdfium's own character list has neither fault.
+    """
     textpage = page.get_textpage()
     try:
-        fragments = []
-        for i in range(textpage.count_rects()):
-            rect = textpage.get_rect(i)
-            text = textpage.get_text_bounded(*rect).translate(_JUNK)
-            text = " ".join(text.split())
-            if text:
-                fragments.append(Fragment(text, *_to_top_left(page, rect)))
+        fragments: list[Fragment] = []
+        chars: list[str] = []
+        box: list[float] = []  # left, bottom, right, top of the fragment so far
+        spaced = False  # the PDF itself wrote a space since the last visible character
+        for index in range(textpage.count_chars()):
+            char = chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index)).translate(_JUNK)
+            if not char:
+                continue
+            if char in "\r\n":
+                _add_fragment(fragments, page, chars, box)
+                chars, box = [], []
+                continue
+            if not char.strip():
+                spaced = spaced or not pdfium_c.FPDFText_IsGenerated(textpage.raw, index)
+            else:
+                left, bottom, right, top = textpage.get_charbox(index, loose=True)
+                if right > left and top > bottom:
+                    # A wide gap pdfium filled (text drawn apart, not spaces the PDF wrote):
+                    # another column, such as a second signature block.
+                    if box and not spaced and left - box[2] > top - bottom:
+                        _add_fragment(fragments, page, chars, box)
+                        chars, box = [], []
+                    box = [min(box[0], left), min(box[1], bottom), max(box[2], right),
+                           max(box[3], top)] if box else [left, bottom, right, top]
+                spaced = False
+            chars.append(char)
+        _add_fragment(fragments, page, chars, box)
         return to_lines(fragments)
     finally:
         textpage.close()
+
+
+def _add_fragment(fragments: list[Fragment], page: pdfium.PdfPage, chars: list[str],
+                  box: list[float]) -> None:
+    text = " ".join("".join(chars).split())
+    if text and box:
+        fragments.append(Fragment(text, *_to_top_left(page, (box[0], box[1], box[2], box[3]))))
 
 
 def _ocr_page(page: pdfium.PdfPage, width: float, height: float, settings: Settings) -> list[Line]:
