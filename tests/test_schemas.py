@@ -86,3 +86,21 @@ def test_contract_rules() -> None:
     record = contract.to_record(draft)
     rules = {v.rule for v in contract.check_rules(record)}
     assert rules == {"parties_missing", "effective_date_invalid"}
+
+
+def test_a_value_the_schema_refuses_is_left_empty_not_the_whole_record() -> None:
+    """xgrammar let a 9-digit unit price through (SROIE dev): that value goes, the rest stays."""
+    from pipeline import doctypes
+    from pipeline.extract import _refuse_invalid_values
+
+    raw = {"merchant_name": "HAPPY SNACKS", "merchant_address": None, "date": "20/03/2018",
+           "currency": "RM", "subtotal": "26.80", "tax": None, "total": "26.80",
+           "payment_method": "Cash",
+           "items": [{"description": "CANDY", "quantity": "2", "unit_price": "955629630",
+                      "amount": "12.51"}]}
+    refused = _refuse_invalid_values(doctypes.RECEIPT, raw)
+    assert refused == [("items[0].unit_price", "955629630")]
+    draft = doctypes.RECEIPT.draft_model.model_validate(raw)
+    assert draft.items[0].unit_price is None and draft.items[0].amount == "12.51"
+    assert draft.total == "26.80"
+    assert _refuse_invalid_values(doctypes.RECEIPT, raw) == []  # valid now: nothing to refuse
