@@ -96,8 +96,8 @@ def test_candidate_logits_agree_with_the_full_vocabulary(onnx: OnnxRuntime,
     prompt, text = prompt_for(document, doctypes.RECEIPT, settings)
     schema = null_out(doctypes.RECEIPT.json_schema(),
                       adapter_store.find("receipt").manifest.get("unlearned", []))
-    fast = onnx.generate_json(prompt, schema, 120, None, 1.0, "receipt", text)
-    full = onnx.generate_json(prompt, schema, 120, None, 1.0, "receipt", None)
+    fast = onnx.generate_json(prompt, schema, 200, None, 1.0, "receipt", text)
+    full = onnx.generate_json(prompt, schema, 200, None, 1.0, "receipt", None)
     assert fast.text == full.text
     assert fast.full_vocab_steps == 0
     assert '"total": "34.87"' in fast.text

@@ -279,17 +279,17 @@ def test_corrections_json_api(
 ) -> None:
     reviewer = {"X-API-Key": api_keys["reviewer"]}
     url = f"{server}/v1/documents/{receipt_id}/corrections"
-    response = httpx.post(url, json={"edits": {"payment_method": "Visa"}}, headers=reviewer)
+    response = httpx.post(url, json={"edits": {"payment_method": "Mastercard"}}, headers=reviewer)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["record"]["payment_method"] == "Visa" and body["id"] == str(receipt_id)
+    assert body["record"]["payment_method"] == "Mastercard" and body["id"] == str(receipt_id)
     assert any(f["path"] == "payment_method" and f["confidence"] == 1.0 for f in body["fields"])
     refused = httpx.post(url, json={"edits": {"total": "abc"}}, headers=reviewer)
     assert refused.status_code == 422 and "total" in refused.json()["detail"]["fields"]
     stale = httpx.post(url, json={"edits": {"total": "1.00"}, "run_id": 0}, headers=reviewer)
     assert stale.status_code == 409
     trail = httpx.get(url, headers=reviewer).json()
-    assert trail[0]["path"] == "payment_method" and trail[0]["new_value"] == "Visa"
+    assert trail[0]["path"] == "payment_method" and trail[0]["new_value"] == "Mastercard"
     assert trail[0]["reviewer"] == "test-reviewer"
 
     # A line the model missed is added past the list's end; clearing its values removes it.
