@@ -128,18 +128,8 @@ def extract(
     if isinstance(raw, dict):
         raw = {name: raw.get(name, [] if _is_list(info.annotation) else None)
                for name, info in draft_fields.items()}
-    if generation.finished:
-        refused = _refuse_invalid_values(doctype, raw)
-        if refused:
-            violations.append(RuleViolation(
-                rule="value_invalid",
-                message="The model wrote values that break the schema, left empty: "
-                + "; ".join(f"{path} = '{value}'" for path, value in refused)
-                + ". Check them against the document.",
-                fields=[path for path, _ in refused],
-            ))
     try:
-        draft = _validate_leniently(doctype, raw, truncated=not generation.finished)
+        draft, refused = _validate_leniently(doctype, raw, truncated=not generation.finished)
     except ValidationError as exc:
         violations.append(RuleViolation(
             rule="output_invalid",
@@ -147,6 +137,14 @@ def extract(
             f"{exc.errors()[0]['msg']}",
         ))
         return Extraction(doctype.name, None, violations, generation, fields)
+    if refused:
+        violations.append(RuleViolation(
+            rule="value_invalid",
+            message="The model wrote values that break the schema, left empty: "
+            + "; ".join(f"{path} = '{value}'" for path, value in refused)
+            + ". Check them against the document.",
+            fields=[path for path, _ in refused],
+        ))
     record = doctype.to_record(draft)
     violations += doctype.check_rules(record, None)
     unsure = [f.path for f in fields
@@ -192,17 +190,19 @@ def _refuse_invalid_values(doctype: DocType, raw: Any) -> list[tuple[str, Any]]:
         return refused
 
 
-def _validate_leniently(doctype: DocType, raw: Any, truncated: bool) -> BaseModel:
-    """Validate the draft; for a truncated answer, drop the values the cut left malformed.
-
-    Complete answers parse by construction (constrained decoding), so this only ever mends
-    the tail of an answer that ran out of tokens.
-    """
+def _validate_leniently(doctype: DocType, raw: Any, truncated: bool,
+                        ) -> tuple[BaseModel, list[tuple[str, Any]]]:
+    """Validate the draft, mending what the model could not help: for a complete answer,
+    the values the schema refuses are left empty (`_refuse_invalid_values`, returned as
+    (path, value)); for a truncated one, the values the cut left malformed are dropped."""
     try:
-        return doctype.draft_model.model_validate(raw)
+        return doctype.draft_model.model_validate(raw), []
     except ValidationError as exc:
-        if not truncated or not isinstance(raw, dict):
+        if not isinstance(raw, dict):
             raise
+        if not truncated:
+            refused = _refuse_invalid_values(doctype, raw)
+            return doctype.draft_model.model_validate(raw), refused
         for error in exc.errors():
             loc = error["loc"]
             if len(loc) >= 2 and isinstance(raw.get(loc[0]), list) and isinstance(loc[1], int):
@@ -212,7 +212,7 @@ def _validate_leniently(doctype: DocType, raw: Any, truncated: bool) -> BaseMode
         for key, value in raw.items():
             if isinstance(value, list):
                 raw[key] = [item for item in value if item is not None]
-        return doctype.draft_model.model_validate(raw)
+        return doctype.draft_model.model_validate(raw), []
 
 
 def _is_list(annotation: Any) -> bool:
