@@ -379,7 +379,7 @@ def status(batch_id: uuid.UUID) -> None:
 
 def _print_batch(batch_id: uuid.UUID) -> None:
     from pipeline.settings import get_settings
-    from pipeline.storage import documents
+    from pipeline.storage import documents, records
     from pipeline.storage.db import connect
 
     with connect() as conn:
@@ -387,16 +387,7 @@ def _print_batch(batch_id: uuid.UUID) -> None:
         if counts is None:
             err.print(f"[red]No batch {batch_id}[/]")
             raise typer.Exit(1)
-        rows = conn.execute(
-            """SELECT b.filename, d.id, d.status, d.error, d.document_type, r.record,
-                      r.violations
-               FROM batch_documents b JOIN documents d ON d.id = b.document_id
-               LEFT JOIN LATERAL (SELECT record, violations FROM extraction_runs e
-                                  WHERE e.document_id = d.id ORDER BY e.id DESC LIMIT 1) r
-                      ON true
-               WHERE b.batch_id = %s ORDER BY b.filename""",
-            (batch_id,),
-        ).fetchall()
+        rows = records.batch_records(conn, batch_id)
     table = Table(title=f"Batch {batch_id}", show_lines=True)
     for column in ("file", "type", "status", "extracted", "why"):
         table.add_column(column, overflow="fold")

@@ -5,16 +5,15 @@ review page draws them in percent of the page, so any rendering scale lines up a
 page is shown the way the converter saw it: PDFs rendered by pdfium (crop box and rotation
 applied, as `pipeline.convert.pdf` maps its boxes), images turned upright by their EXIF
 orientation (as `pipeline.convert.image` does before OCR). DOCX, HTML, Markdown and text have
-no page image; the review page shows their text instead.
+no page image; the review page shows their text instead. The bytes come from
+`pipeline.storage.documents.original`.
 """
 
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from PIL import Image, ImageOps
-from psycopg import Connection
 
 from pipeline.convert.sniff import IMAGE_TYPES, PDF
 
@@ -28,16 +27,6 @@ class NoPageImage(LookupError):
 
 def has_page_images(mime_type: str | None) -> bool:
     return mime_type == PDF or mime_type in IMAGE_TYPES
-
-
-def original(conn: Connection[Any], document_id: object) -> tuple[bytes, str | None] | None:
-    """The uploaded bytes and their MIME type, or None if there is no such document."""
-    row = conn.execute(
-        """SELECT b.data, d.mime_type FROM documents d JOIN blobs b ON b.sha256 = d.sha256
-           WHERE d.id = %s""",
-        (document_id,),
-    ).fetchone()
-    return (bytes(row["data"]), row["mime_type"]) if row else None
 
 
 def render_page(data: bytes, mime_type: str | None, number: int) -> bytes:

@@ -24,6 +24,7 @@ from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
 from pipeline.storage import documents, records
 from pipeline.storage.db import connect
+from pipeline.storage.documents import Status
 from schemas.common import review_reason
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Outcome:
-    status: str  # done | needs_review | failed
+    status: Status  # done, needs_review or failed: where `run_stages` ends
     error: str | None = None
     document: Document | None = None
     classification: Classification | None = None
@@ -84,14 +85,14 @@ def run_stages(
         with _timed(timings, "convert"):
             document = converter(data, filename, settings)
     except DocumentError as exc:
-        return Outcome("failed", str(exc), timings_ms=timings)
+        return Outcome(Status.FAILED, str(exc), timings_ms=timings)
 
     with _timed(timings, "classify"):
         classification = classify(document, runtime, hint)
     if classification.document_type == doctypes.UNKNOWN:
         known = " or ".join(doctypes.REGISTRY)
         return Outcome(
-            "failed",
+            Status.FAILED,
             f"Docket could not tell what kind of document this is (it is not recognisably a "
             f"{known}). If it is one, upload it again with a document type hint.",
             document, classification, timings_ms=timings,
@@ -102,15 +103,17 @@ def run_stages(
     timings["prefill"] = round(extraction.generation.prefill_s * 1000, 1)
     timings["decode"] = round(extraction.generation.decode_s * 1000, 1)
     if extraction.valid:
-        return Outcome("done", None, document, classification, extraction, timings)
+        return Outcome(Status.DONE, None, document, classification, extraction, timings)
     return Outcome(
-        "needs_review", review_reason(extraction.violations), document, classification,
+        Status.NEEDS_REVIEW, review_reason(extraction.violations), document, classification,
         extraction,
         timings,
     )
 
 
-def process_document(document_id: uuid.UUID, runtime: Runtime, settings: Settings) -> str | None:
+def process_document(
+    document_id: uuid.UUID, runtime: Runtime, settings: Settings
+) -> Status | None:
     """Process one stored document; returns its final status, or None if it was already done.
 
     Database errors propagate (the worker retries them); everything about the document itself
@@ -124,13 +127,13 @@ def process_document(document_id: uuid.UUID, runtime: Runtime, settings: Setting
             # Every earlier attempt died unfinished (its worker killed, out of memory): stop
             # here, or one poison document would take the workers down forever.
             documents.set_status(
-                conn, document_id, "failed",
+                conn, document_id, Status.FAILED,
                 f"Processing this document started {claimed['attempts'] - 1} times and never "
                 "finished (its worker was killed, e.g. out of memory), so Docket gave up on it "
                 f"(DOCKET_MAX_ATTEMPTS={settings.max_attempts}). The original is kept; check "
                 f"the worker's memory limit, then `docket reprocess {document_id}`.",
             )
-            return "failed"
+            return Status.FAILED
         outcome = run_stages(
             claimed["data"], claimed["filename"], runtime, settings, claimed["type_hint"]
         )
@@ -138,10 +141,7 @@ def process_document(document_id: uuid.UUID, runtime: Runtime, settings: Setting
         with conn.transaction():
             if outcome.document is not None:
                 documents.save_conversion(conn, document_id, outcome.document)
-            conn.execute(
-                "UPDATE documents SET document_type = %s WHERE id = %s",
-                (outcome.document_type, document_id),
-            )
+            documents.set_document_type(conn, document_id, outcome.document_type)
             if outcome.extraction is not None and outcome.classification is not None:
                 outcome.timings_ms["store"] = round((time.perf_counter() - started) * 1000, 1)
                 records.save_run(
@@ -178,7 +178,7 @@ def fail_timeout(document_id: uuid.UUID, settings: Settings) -> None:
     """The per-document time limit ran out: say so, keep the bytes."""
     with connect(settings.database_url) as conn:
         documents.set_status(
-            conn, document_id, "failed",
+            conn, document_id, Status.FAILED,
             f"Processing took longer than the {settings.task_soft_time_limit_s} s allowed per "
             "document (DOCKET_TASK_SOFT_TIME_LIMIT_S). The original is kept; raise the limit or "
             f"split the document, then `docket reprocess {document_id}`.",
@@ -189,7 +189,7 @@ def fail_unexpectedly(document_id: uuid.UUID, settings: Settings, exc: BaseExcep
     """A bug, not bad input: say so, keep the bytes, let an operator re-run it later."""
     with connect(settings.database_url) as conn:
         documents.set_status(
-            conn, document_id, "failed",
+            conn, document_id, Status.FAILED,
             f"Internal error while processing ({type(exc).__name__}: {exc}). The original is "
             f"kept; re-run it with `docket reprocess {document_id}` once fixed.",
         )

@@ -12,6 +12,7 @@ from pipeline.errors import TransientError
 from pipeline.process import fail_timeout, fail_unexpectedly, process_document
 from pipeline.queue import PROCESS_TASK
 from pipeline.slm.runtime import get_runtime
+from pipeline.storage.documents import Status
 from pipeline.sweeper import RETRY_BACKOFF_MAX_S
 from workers.celery_app import app, settings
 
@@ -35,7 +36,7 @@ def process(self: Task, document_id: str) -> str | None:
         raise
     except SoftTimeLimitExceeded:
         fail_timeout(doc_id, settings)
-        return "failed"
+        return Status.FAILED
     except Exception as exc:  # a bug: the document must not stay 'processing' forever
         fail_unexpectedly(doc_id, settings, exc)
         raise

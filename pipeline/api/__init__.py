@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from pipeline.api import documents, records, review
-from pipeline.storage.db import connect
+from pipeline.api import documents, records, review_api, review_pages, signin
+from pipeline.storage import db
 
 app = FastAPI(
     title="Docket",
@@ -19,12 +19,13 @@ app = FastAPI(
 )
 app.include_router(documents.router)
 app.include_router(records.router)
-app.include_router(review.router)
+app.include_router(review_api.router)
+app.include_router(signin.router)
+app.include_router(review_pages.router)
 
 
 @app.get("/health", tags=["health"])
 def health() -> dict[str, str]:
     """Liveness and database reachability; the one route without a key."""
-    with connect() as conn:
-        conn.execute("SELECT 1")
+    db.ping()
     return {"status": "ok"}

@@ -19,6 +19,7 @@ from pipeline.queue import enqueue
 from pipeline.settings import get_settings
 from pipeline.storage import documents, records
 from pipeline.storage.db import connect
+from pipeline.storage.documents import Status
 
 router = APIRouter(tags=["documents"], responses=ERROR_RESPONSES)
 
@@ -136,5 +137,5 @@ def get_batch(batch_id: uuid.UUID) -> BatchView:
             raise HTTPException(404, f"No batch {batch_id}.")
         docs = documents.batch_documents(conn, batch_id)
     total = sum(counts.values())
-    finished = counts["queued"] == 0 and counts["processing"] == 0
+    finished = counts[Status.QUEUED] == 0 and counts[Status.PROCESSING] == 0
     return BatchView(id=batch_id, counts=counts, total=total, finished=finished, documents=docs)

@@ -28,6 +28,12 @@ def connect(database_url: str | None = None) -> Iterator[psycopg.Connection[dict
         yield conn
 
 
+def ping(database_url: str | None = None) -> None:
+    """Run a trivial query: raises if the database cannot be reached (the API's /health)."""
+    with connect(database_url) as conn:
+        conn.execute("SELECT 1")
+
+
 def analyst_url(settings: Settings | None = None) -> str:
     """The read-only analysts' connection: their own URL, or ours as the analyst role."""
     settings = settings or get_settings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from psycopg import Connection
@@ -12,8 +13,21 @@ from psycopg.types.json import Jsonb
 
 from pipeline.document import Document
 
-STATUSES = ("queued", "processing", "done", "needs_review", "failed")
-TERMINAL = ("done", "needs_review", "failed")
+
+class Status(StrEnum):
+    """A document's place in the pipeline (the `documents.status` column's CHECK list).
+
+    A StrEnum: it is stored, compared and printed as its plain text value.
+    """
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    NEEDS_REVIEW = "needs_review"
+    FAILED = "failed"
+
+
+UNFINISHED = [Status.QUEUED, Status.PROCESSING]  # a list: psycopg sends it as an array
 
 
 @dataclass
@@ -68,7 +82,7 @@ def add_failed_upload(
     """An upload refused before processing (e.g. unsupported type) still keeps its bytes."""
     stored = add_document(conn, batch_id, filename, data)
     if not stored.duplicate:
-        set_status(conn, stored.document_id, "failed", error=reason)
+        set_status(conn, stored.document_id, Status.FAILED, error=reason)
     return stored
 
 
@@ -79,10 +93,10 @@ def claim(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] | Non
     task for a finished document): this is what makes processing idempotent.
     """
     row = conn.execute(
-        """UPDATE documents SET status = 'processing', attempts = attempts + 1, updated_at = now()
-           WHERE id = %s AND status IN ('queued', 'processing')
+        """UPDATE documents SET status = %s, attempts = attempts + 1, updated_at = now()
+           WHERE id = %s AND status = ANY(%s)
            RETURNING id, sha256, filename, type_hint, attempts""",
-        (document_id,),
+        (Status.PROCESSING, document_id, UNFINISHED),
     ).fetchone()
     if row is None:
         return None
@@ -92,23 +106,41 @@ def claim(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] | Non
 
 
 def set_status(
-    conn: Connection[Any], document_id: uuid.UUID, status: str, error: str | None = None
+    conn: Connection[Any], document_id: uuid.UUID, status: Status, error: str | None = None
 ) -> None:
-    if status not in STATUSES:
-        raise ValueError(f"unknown status {status}")
+    """Set the status (a plain string is checked: an unknown one raises ValueError)."""
     conn.execute(
         "UPDATE documents SET status = %s, error = %s, updated_at = now() WHERE id = %s",
-        (status, error, document_id),
+        (Status(status), error, document_id),
     )
+
+
+def set_document_type(
+    conn: Connection[Any], document_id: uuid.UUID, document_type: str | None
+) -> None:
+    """What the classifier decided the document is (None: it could not tell)."""
+    conn.execute(
+        "UPDATE documents SET document_type = %s WHERE id = %s", (document_type, document_id)
+    )
+
+
+def lock(conn: Connection[Any], document_id: uuid.UUID) -> Status | None:
+    """Lock the document's row until the transaction ends, so two saves of one document
+    queue up instead of both correcting the same run; returns its status (None: no such
+    document). Call it inside `conn.transaction()`."""
+    row = conn.execute(
+        "SELECT status FROM documents WHERE id = %s FOR UPDATE", (document_id,)
+    ).fetchone()
+    return Status(row["status"]) if row else None
 
 
 def requeue(conn: Connection[Any], document_id: uuid.UUID) -> None:
     """Make a finished document processable again (its record is replaced, not duplicated);
     its attempts start again from zero."""
     conn.execute(
-        """UPDATE documents SET status = 'queued', error = NULL, attempts = 0, updated_at = now()
+        """UPDATE documents SET status = %s, error = NULL, attempts = 0, updated_at = now()
            WHERE id = %s""",
-        (document_id,),
+        (Status.QUEUED, document_id),
     )
 
 
@@ -125,22 +157,22 @@ def save_conversion(conn: Connection[Any], document_id: uuid.UUID, document: Doc
 def pending(conn: Connection[Any]) -> list[uuid.UUID]:
     """Documents not yet in a terminal state: what the database says is still to do."""
     rows = conn.execute(
-        "SELECT id FROM documents WHERE status IN ('queued', 'processing') ORDER BY created_at"
+        "SELECT id FROM documents WHERE status = ANY(%s) ORDER BY created_at", (UNFINISHED,)
     ).fetchall()
     return [r["id"] for r in rows]
 
 
 def stale(conn: Connection[Any], older_than_s: float) -> list[uuid.UUID]:
     """Documents `processing` for longer than any live attempt can last: their worker died."""
-    return _unchanged_for(conn, "processing", older_than_s)
+    return _unchanged_for(conn, Status.PROCESSING, older_than_s)
 
 
 def waiting(conn: Connection[Any], older_than_s: float) -> list[uuid.UUID]:
     """Documents `queued` for longer than `older_than_s`."""
-    return _unchanged_for(conn, "queued", older_than_s)
+    return _unchanged_for(conn, Status.QUEUED, older_than_s)
 
 
-def _unchanged_for(conn: Connection[Any], status: str, seconds: float) -> list[uuid.UUID]:
+def _unchanged_for(conn: Connection[Any], status: Status, seconds: float) -> list[uuid.UUID]:
     rows = conn.execute(
         """SELECT id FROM documents WHERE status = %s
            AND updated_at < now() - make_interval(secs => %s) ORDER BY updated_at""",
@@ -166,7 +198,7 @@ def batch_counts(conn: Connection[Any], batch_id: uuid.UUID) -> dict[str, int] |
            JOIN documents d ON d.id = b.document_id WHERE b.batch_id = %s GROUP BY d.status""",
         (batch_id,),
     ).fetchall()
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = {status.value: 0 for status in Status}
     counts.update({r["status"]: r["n"] for r in rows})
     return counts
 
@@ -177,3 +209,19 @@ def batch_documents(conn: Connection[Any], batch_id: uuid.UUID) -> list[dict[str
            JOIN documents d ON d.id = b.document_id WHERE b.batch_id = %s ORDER BY b.filename""",
         (batch_id,),
     ).fetchall()
+
+
+def content(conn: Connection[Any], document_id: uuid.UUID) -> Document | None:
+    """The document as converted (None: not converted yet, or no such document)."""
+    row = conn.execute("SELECT content FROM documents WHERE id = %s", (document_id,)).fetchone()
+    return Document.model_validate(row["content"]) if row and row["content"] else None
+
+
+def original(conn: Connection[Any], document_id: uuid.UUID) -> tuple[bytes, str | None] | None:
+    """The uploaded bytes and their MIME type, or None if there is no such document."""
+    row = conn.execute(
+        """SELECT b.data, d.mime_type FROM documents d JOIN blobs b ON b.sha256 = d.sha256
+           WHERE d.id = %s""",
+        (document_id,),
+    ).fetchone()
+    return (bytes(row["data"]), row["mime_type"]) if row else None

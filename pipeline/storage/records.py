@@ -9,6 +9,7 @@ replaces its record and never duplicates it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg import Connection, sql
@@ -83,14 +84,47 @@ def _insert(conn: Connection[Any], table: str, values: dict[str, Any]) -> None:
     conn.execute(query, list(values.values()))
 
 
-def latest_run(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] | None:
+# What the records API and `docket query` show of a run (no raw output, no model hash).
+RUN_SUMMARY = ("id", "created_at", "model", "adapter", "source", "reviewer", "document_type",
+               "timings_ms", "prompt_tokens", "output_tokens", "tokens_per_s",
+               "mean_token_prob", "finished", "record", "valid", "violations")
+
+
+def _latest(columns: Sequence[str], document_id: sql.Composable) -> sql.Composed:
+    """The one definition of a document's current run: its newest one (a reviewer's
+    correction is a newer run than the model's)."""
+    return sql.SQL(
+        "SELECT {} FROM extraction_runs er WHERE er.document_id = {} ORDER BY er.id DESC LIMIT 1"
+    ).format(sql.SQL(", ").join(map(sql.Identifier, columns)), document_id)
+
+
+def latest_run(
+    conn: Connection[Any], document_id: uuid.UUID, columns: Sequence[str] = RUN_SUMMARY
+) -> dict[str, Any] | None:
+    """The document's latest extraction run (`columns` of it), or None before its first."""
+    return conn.execute(_latest(columns, sql.Placeholder()), (document_id,)).fetchone()
+
+
+def latest_run_join(columns: Sequence[str], alias: str = "run") -> sql.Composed:
+    """`LEFT JOIN LATERAL` of each `documents d` row to its latest run as `alias`: the
+    `latest_run` of every row of a list query, in one statement."""
+    return sql.SQL("LEFT JOIN LATERAL ({}) {} ON true").format(
+        _latest(columns, sql.SQL("d.id")), sql.Identifier(alias)
+    )
+
+
+def batch_records(conn: Connection[Any], batch_id: uuid.UUID) -> list[dict[str, Any]]:
+    """A batch's documents by filename, each with its latest run's record and violations
+    (None for a document without a run)."""
     return conn.execute(
-        """SELECT id, created_at, model, adapter, source, reviewer, document_type, timings_ms,
-                  prompt_tokens, output_tokens, tokens_per_s, mean_token_prob, finished,
-                  record, valid, violations
-           FROM extraction_runs WHERE document_id = %s ORDER BY id DESC LIMIT 1""",
-        (document_id,),
-    ).fetchone()
+        sql.SQL("""SELECT b.filename, d.id, d.status, d.error, d.document_type, run.record,
+                          run.violations
+                   FROM batch_documents b JOIN documents d ON d.id = b.document_id {}
+                   WHERE b.batch_id = %s ORDER BY b.filename""").format(
+            latest_run_join(("record", "violations"))
+        ),
+        (batch_id,),
+    ).fetchall()
 
 
 def run_fields(conn: Connection[Any], run_id: int) -> list[dict[str, Any]]:

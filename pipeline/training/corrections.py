@@ -19,6 +19,7 @@ from pipeline import doctypes
 from pipeline.document import Document
 from pipeline.extract import prompt_for
 from pipeline.settings import Settings
+from pipeline.storage import reviews
 from pipeline.training.targets import Target, draft_target
 
 
@@ -30,12 +31,7 @@ def correction_targets(conn: Connection[Any], doc_type: str, settings: Settings,
                        unlearned: list[str]) -> tuple[list[Target], dict[str, Any]]:
     """The reviewed drafts of `doc_type` as targets, plus a summary for the manifest."""
     doctype = doctypes.get(doc_type)
-    rows = conn.execute(
-        """SELECT t.document_id, t.draft, d.content, t.updated_at
-           FROM training_examples t JOIN documents d ON d.id = t.document_id
-           WHERE t.document_type = %s AND d.content IS NOT NULL ORDER BY t.updated_at""",
-        (doc_type,),
-    ).fetchall()
+    rows = reviews.training_examples(conn, doc_type)
     if not rows:
         raise NoCorrections(
             f"No reviewed {doc_type}s in the database yet: correct some on the review page "

@@ -9,6 +9,8 @@ corrected draft is what the model should have written (`docket adapters train
 run drops the model's `low_confidence` doubt, since a person has looked. A list entry the model
 missed is added by filling `items[N]` past the list's end; clearing all of an entry's values
 removes it (the audit trail then records the later entries' values moving up by path).
+
+The database is reached only through `pipeline.storage`: API → this module → storage.
 """
 
 from __future__ import annotations
@@ -22,20 +24,22 @@ from typing import Any, get_args, get_origin
 
 import json_repair
 from psycopg import Connection
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
 from pipeline import doctypes
 from pipeline.doctypes import DocType
 from pipeline.document import Document
 from pipeline.provenance import FieldEvidence, line_offsets, place, value_spans
-from pipeline.query import escape_like
-from pipeline.storage import documents, records
+from pipeline.storage import documents, records, reviews
+from pipeline.storage.documents import Status
 from pipeline.storage.keys import ApiKey
-from schemas import receipt
+from pipeline.storage.reviews import Change
 from schemas.common import RuleViolation, review_reason
 
-REVIEWABLE = ("done", "needs_review")
+REVIEWABLE = (Status.DONE, Status.NEEDS_REVIEW)
+# What a correction reads of the run it corrects: the answer, and what the review run keeps.
+CORRECTED_RUN = ("id", "document_type", "raw_output", "model", "model_sha256", "adapter",
+                 "classifier", "classifier_confidence")
 _PATH_PART = re.compile(r"\.?([A-Za-z_]\w*)|\[(\d+)\]")
 
 
@@ -60,18 +64,11 @@ class StaleEdit(RuntimeError):
 
 
 @dataclass
-class Change:
-    path: str
-    old: str | None
-    new: str | None
-
-
-@dataclass
 class CorrectionResult:
     document_id: uuid.UUID
     run_id: int  # the review run written
     corrected_run_id: int  # the run it corrected
-    status: str
+    status: Status
     error: str | None
     changes: list[Change] = field(default_factory=list)
     violations: list[dict[str, Any]] = field(default_factory=list)
@@ -182,17 +179,13 @@ def _loc_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _allowed(error: Any) -> str:
-    """What a field accepts, in words, from a pydantic error."""
+def _allowed(doctype: DocType, error: Any) -> str:
+    """What a field accepts, in words, from a pydantic error (a pattern in the words of the
+    type's `pattern_hints`)."""
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind == "string_pattern_mismatch":
-        if ctx.get("pattern") == receipt.AMOUNT_PATTERN:
-            return ("is not an amount: write digits with an optional minus sign and decimal "
-                    "point, as printed (e.g. 12.50, -3.00, 1,234.50), or leave it empty")
-        if ctx.get("pattern") == receipt.CURRENCY_PATTERN:
-            return ("is not a currency: write a code or symbol as printed (e.g. MYR, USD, RM, "
-                    "$), or leave it empty")
-        return f"must match {ctx.get('pattern')}"
+        pattern = str(ctx.get("pattern"))
+        return doctype.pattern_hints.get(pattern) or f"must match {pattern}"
     if kind == "string_too_long":
         return f"is too long: at most {ctx.get('max_length')} characters"
     if kind in ("string_type", "missing", "string_too_short") and error.get("input") in (None, ""):
@@ -207,7 +200,7 @@ def validate_draft(doctype: DocType, draft: dict[str, Any]) -> BaseModel:
     try:
         return doctype.draft_model.model_validate(draft)
     except ValidationError as exc:
-        problems = {_loc_path(e["loc"]): _allowed(e) for e in exc.errors()}
+        problems = {_loc_path(e["loc"]): _allowed(doctype, e) for e in exc.errors()}
         described = "; ".join(f"{path} {why}" for path, why in problems.items())
         raise CorrectionError(f"Not saved: {described}.", problems) from None
 
@@ -249,19 +242,13 @@ def apply_corrections(
     `expected_run_id` is given and is no longer the latest run.
     """
     with conn.transaction():
-        doc = conn.execute(
-            "SELECT status, document_type, content FROM documents WHERE id = %s FOR UPDATE",
-            (document_id,),
-        ).fetchone()
-        if doc is None:
+        current = documents.lock(conn, document_id)
+        if current is None:
             raise DocumentNotFound(f"No document {document_id}.")
-        run = conn.execute(
-            "SELECT * FROM extraction_runs WHERE document_id = %s ORDER BY id DESC LIMIT 1",
-            (document_id,),
-        ).fetchone()
-        if run is None or doc["status"] not in REVIEWABLE:
+        run = records.latest_run(conn, document_id, CORRECTED_RUN)
+        if run is None or current not in REVIEWABLE:
             raise NotReviewable(
-                f"Document {document_id} is {doc['status']} and has nothing to correct "
+                f"Document {document_id} is {current} and has nothing to correct "
                 "yet; corrections apply to documents that are done or need review."
             )
         if expected_run_id is not None and run["id"] != expected_run_id:
@@ -285,7 +272,7 @@ def apply_corrections(
                    for path in [*after, *(p for p in before if p not in after)]
                    if before.get(path) != after.get(path)]
 
-        document = Document.model_validate(doc["content"]) if doc["content"] else None
+        document = documents.content(conn, document_id)
         previous = {f["path"]: f for f in records.run_fields(conn, run["id"])}
         changed = {c.path for c in changes}
         fields = []
@@ -306,69 +293,10 @@ def apply_corrections(
         }
         new_run_id = records.save_run(conn, document_id, doctype, new_run,
                                       record.model_dump(mode="json"), fields)
-        for change in changes:
-            conn.execute(
-                """INSERT INTO corrections (document_id, run_id, new_run_id, path, old_value,
-                       new_value, reviewer, key_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-                (document_id, run["id"], new_run_id, change.path, change.old, change.new,
-                 reviewer.name, reviewer.id),
-            )
-        conn.execute(
-            """INSERT INTO training_examples (document_id, document_type, draft, source)
-               VALUES (%s, %s, %s, 'correction')
-               ON CONFLICT (document_id) DO UPDATE SET document_type = EXCLUDED.document_type,
-                   draft = EXCLUDED.draft, source = EXCLUDED.source, updated_at = now()""",
-            (document_id, doctype.name, Jsonb(answer)),
-        )
-        status = "needs_review" if violations else "done"
+        reviews.save_corrections(conn, document_id, run["id"], new_run_id, changes, reviewer)
+        reviews.save_training_example(conn, document_id, doctype.name, answer)
+        status = Status.NEEDS_REVIEW if violations else Status.DONE
         documents.set_status(conn, document_id, status, _reason(violations))
     return CorrectionResult(document_id, new_run_id, run["id"], status, _reason(violations),
                             changes, violations)
 
-
-def history(conn: Connection[Any], document_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The document's audit trail, newest first: who changed which value, when, old → new."""
-    return conn.execute(
-        """SELECT id, path, old_value, new_value, reviewer, key_id, run_id, new_run_id,
-                  created_at
-           FROM corrections WHERE document_id = %s ORDER BY created_at DESC, id DESC""",
-        (document_id,),
-    ).fetchall()
-
-
-def queue(
-    conn: Connection[Any],
-    status: str | None = None,
-    document_type: str | None = None,
-    search: str | None = None,
-    page: int = 1,
-    per_page: int = 50,
-) -> tuple[list[dict[str, Any]], int]:
-    """Documents for the review list, needs_review first then newest; returns (rows, total)."""
-    where, params = [], []
-    if status:
-        where.append("d.status = %s")
-        params.append(status)
-    if document_type:
-        where.append("d.document_type = %s")
-        params.append(document_type)
-    if search:
-        where.append("d.filename ILIKE %s")
-        params.append("%" + escape_like(search) + "%")
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    count = conn.execute(f"SELECT count(*) AS n FROM documents d {clause}", params).fetchone()
-    rows = conn.execute(
-        f"""SELECT d.id, d.filename, d.document_type, d.status, d.error, d.updated_at,
-                   run.source, run.reviewer,
-                   (SELECT min(ef.confidence) FROM extracted_fields ef
-                    WHERE ef.run_id = run.id AND ef.value IS NOT NULL) AS min_confidence
-            FROM documents d
-            LEFT JOIN LATERAL (SELECT id, source, reviewer FROM extraction_runs er
-                               WHERE er.document_id = d.id ORDER BY er.id DESC LIMIT 1) run
-                ON true
-            {clause}
-            ORDER BY d.status = 'needs_review' DESC, d.updated_at DESC, d.id
-            LIMIT %s OFFSET %s""",
-        [*params, per_page, (max(page, 1) - 1) * per_page],
-    ).fetchall()
-    return rows, count["n"] if count else 0

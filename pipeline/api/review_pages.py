@@ -1,0 +1,127 @@
+"""The review pages (server-rendered HTML): the list of documents, one document's form, and
+its page images.
+
+Every page is behind `signin.gate`. What a document's page shows is built by
+`pipeline.review.document_page`; saving the form goes through `pipeline.review` like the
+corrections API, so both refuse and accept the same edits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from pipeline import doctypes, review
+from pipeline.api.errors import ERROR_RESPONSES
+from pipeline.api.signin import gate
+from pipeline.api.templating import templates
+from pipeline.page_images import NoPageImage, render_page
+from pipeline.settings import get_settings
+from pipeline.storage import documents
+from pipeline.storage.db import connect
+from pipeline.storage.documents import Status
+from pipeline.storage.keys import ApiKey
+
+router = APIRouter(tags=["review"], responses=ERROR_RESPONSES)
+PER_PAGE = 50
+FIELD_PREFIX = "field:"  # form inputs are named field:<path>
+
+
+@router.get("/review", response_class=HTMLResponse, include_in_schema=False)
+def review_list(
+    request: Request,
+    status: str | None = None,
+    type: str | None = None,
+    q: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    key = gate(request)
+    if isinstance(key, Response):
+        return key
+    status = status if status in list(Status) else None
+    doc_type = type if type in doctypes.REGISTRY else None
+    with connect() as conn:
+        rows, total = review.queue(conn, status, doc_type, q or None, page, PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    filters = {k: v for k, v in (("status", status), ("type", doc_type), ("q", q)) if v}
+    return templates.TemplateResponse(request, "list.html", {
+        "key": key, "rows": rows, "total": total, "page": page, "pages": pages,
+        "status": status, "type": doc_type, "q": q or "", "statuses": list(Status),
+        "types": list(doctypes.REGISTRY), "filters": filters,
+        "threshold": get_settings().confidence_threshold,
+    })
+
+
+def _context(document_id: uuid.UUID, key: ApiKey) -> dict[str, Any] | None:
+    """The document page's template context for this reviewer (None: no such document)."""
+    with connect() as conn:
+        page = review.document_page(conn, document_id, get_settings().confidence_threshold)
+    return None if page is None else {"key": key, **page}
+
+
+@router.get("/review/documents/{document_id}", response_class=HTMLResponse,
+            include_in_schema=False)
+def review_document(request: Request, document_id: uuid.UUID, saved: int | None = None
+                    ) -> Response:
+    key = gate(request)
+    if isinstance(key, Response):
+        return key
+    context = _context(document_id, key)
+    if context is None:
+        raise HTTPException(404, f"No document {document_id}.")
+    if saved is not None:
+        context["notice"] = (f"Saved: {saved} value{'s' if saved != 1 else ''} corrected."
+                             if saved else "Saved: values confirmed, nothing changed.")
+    return templates.TemplateResponse(request, "document.html", context)
+
+
+@router.post("/review/documents/{document_id}", response_class=HTMLResponse,
+             include_in_schema=False)
+async def save_document(request: Request, document_id: uuid.UUID) -> Response:
+    key = gate(request)
+    if isinstance(key, Response):
+        return key
+    form = await request.form()
+    edits = {name[len(FIELD_PREFIX):]: str(value) for name, value in form.multi_items()
+             if name.startswith(FIELD_PREFIX)}
+    run_id = str(form.get("run_id") or "")
+    try:
+        with connect() as conn:
+            result = review.apply_corrections(
+                conn, document_id, edits, key, int(run_id) if run_id.isdigit() else None
+            )
+    except (review.CorrectionError, review.StaleEdit, review.NotReviewable) as exc:
+        context = _context(document_id, key)
+        if context is None:
+            raise HTTPException(404, f"No document {document_id}.") from exc
+        problems = exc.problems if isinstance(exc, review.CorrectionError) else {}
+        if isinstance(exc, review.CorrectionError):
+            for item in context["inputs"]:  # keep what the reviewer typed
+                item["value"] = edits.get(item["path"], item["value"])
+                item["problem"] = problems.get(item["path"])
+        context["error"] = str(exc)
+        status = 422 if isinstance(exc, review.CorrectionError) else 409
+        return templates.TemplateResponse(request, "document.html", context, status_code=status)
+    return RedirectResponse(
+        f"/review/documents/{document_id}?saved={len(result.changes)}", status_code=303
+    )
+
+
+@router.get("/review/documents/{document_id}/pages/{number}.png", include_in_schema=False)
+def page_image(request: Request, document_id: uuid.UUID, number: int) -> Response:
+    key = gate(request)
+    if isinstance(key, Response):
+        return key
+    with connect() as conn:
+        found = documents.original(conn, document_id)
+    if found is None:
+        raise HTTPException(404, f"No document {document_id}.")
+    try:
+        png = render_page(found[0], found[1], number)
+    except NoPageImage as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return Response(png, media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=3600"})
