@@ -96,7 +96,7 @@ def run_docket(kind: str, prompts: list[dict[str, Any]], free_tokens: int, json_
 
         runtime = OnnxRuntime(prepared, threads=threads)
     else:
-        from pipeline.slm.runtime import TorchRuntime
+        from pipeline.slm.torch_runtime import TorchRuntime
 
         runtime = TorchRuntime(prepared, threads=threads)
     load_s = time.perf_counter() - started

@@ -28,7 +28,8 @@ from pipeline.classify import classify  # noqa: E402
 from pipeline.convert import convert  # noqa: E402
 from pipeline.extract import extract, prompt_for  # noqa: E402
 from pipeline.settings import get_settings  # noqa: E402
-from pipeline.slm.runtime import Runtime, get_runtime  # noqa: E402
+from pipeline.slm.factory import get_runtime  # noqa: E402
+from pipeline.slm.runtime import Runtime  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "documents"
 

@@ -13,9 +13,9 @@ the base model's weights: a head trained on other weights is refused, not silent
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,24 +132,10 @@ def load_head(directory: Path = ROUTER_DIR) -> RouterHead:
     return head
 
 
-_HEAD: RouterHead | None = None
-_HEAD_LOCK = threading.Lock()
-
-
+@functools.cache
 def get_head() -> RouterHead:
     """The process's router head, read once on first use."""
-    global _HEAD
-    if _HEAD is None:
-        with _HEAD_LOCK:
-            if _HEAD is None:
-                _HEAD = load_head(ROUTER_DIR)
-    return _HEAD
-
-
-def reset_head() -> None:
-    """Forget the cached head (after retraining in the same process)."""
-    global _HEAD
-    _HEAD = None
+    return load_head(ROUTER_DIR)
 
 
 def classify(document: Document, runtime: Runtime, hint: str | None = None) -> Classification:

@@ -88,7 +88,7 @@ def router_train() -> None:
     from pipeline.classify import ROUTER_DIR
     from pipeline.router_training import train_router
     from pipeline.settings import get_settings
-    from pipeline.slm.runtime import get_runtime
+    from pipeline.slm.factory import get_runtime
 
     settings = get_settings()
     manifest = train_router(ROUTER_DIR, get_runtime(settings), settings, progress=err.print)
@@ -100,7 +100,7 @@ def router_eval() -> None:
     """Accuracy of the committed router head on the dev splits."""
     from pipeline.router_training import evaluate_router
     from pipeline.settings import get_settings
-    from pipeline.slm.runtime import get_runtime
+    from pipeline.slm.factory import get_runtime
 
     settings = get_settings()
     console.print_json(data=evaluate_router(get_runtime(settings), settings, progress=err.print))
@@ -243,7 +243,7 @@ def eval_command(
     from pipeline.datasets import CACHE_DIR, DATASETS
     from pipeline.settings import get_settings
     from pipeline.slm.adapters import find
-    from pipeline.slm.runtime import get_runtime
+    from pipeline.slm.factory import get_runtime
     from pipeline.training.lora import write_manifest
 
     if dataset not in DATASETS:
@@ -352,7 +352,7 @@ def run(
     """Store and process documents in this process (no broker), then print their records."""
     from pipeline.process import fail_unexpectedly, process_document
     from pipeline.settings import get_settings
-    from pipeline.slm.runtime import get_runtime
+    from pipeline.slm.factory import get_runtime
 
     _setup_logging(verbose)
     settings = get_settings()
@@ -429,7 +429,7 @@ def extract(
     """Extract records without the database: one JSON line per file (a stable contract)."""
     from pipeline.process import run_stages
     from pipeline.settings import get_settings
-    from pipeline.slm.runtime import get_runtime
+    from pipeline.slm.factory import get_runtime
 
     settings = get_settings()
     runtime = get_runtime(settings)

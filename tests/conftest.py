@@ -84,7 +84,7 @@ def broker(settings) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def runtime(settings):  # type: ignore[no-untyped-def]
-    from pipeline.slm.runtime import get_runtime
+    from pipeline.slm.factory import get_runtime
 
     return get_runtime(settings)
 

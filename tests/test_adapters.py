@@ -13,7 +13,8 @@ import torch
 
 from pipeline import doctypes
 from pipeline.datasets import DATASETS_DIR, kleister_sources, sroie_sources
-from pipeline.slm.runtime import Runtime, TorchRuntime
+from pipeline.slm.runtime import Runtime
+from pipeline.slm.torch_runtime import TorchRuntime
 from pipeline.training import synthetic
 from pipeline.training.lora import encode
 from pipeline.training.targets import (

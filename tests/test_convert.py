@@ -485,7 +485,7 @@ def test_ocr_engine_uses_bundled_models_and_never_downloads(
         raise AssertionError("RapidOCR tried to download a model")
 
     monkeypatch.setattr(download_file.DownloadFile, "run", no_download)
-    monkeypatch.setattr(ocr, "_engine", None)  # force a fresh build; restored afterwards
+    ocr.get_engine.cache_clear()  # force a fresh build
     lines = ocr.ocr_image(text_image(["OFFLINE 42"]))
     assert [line.text for line in lines] == ["OFFLINE 42"]
 

@@ -18,7 +18,7 @@ from pipeline.slm import onnx_adapters
 from pipeline.slm.models import prepare
 from pipeline.slm.onnx_export import export
 from pipeline.slm.onnx_runtime import OnnxRuntime
-from pipeline.slm.runtime import TorchRuntime
+from pipeline.slm.torch_runtime import TorchRuntime
 
 RECEIPT = """KOPI KAKI CAFE
 12 JALAN TELAWI 3, BANGSAR 59100 KUALA LUMPUR

@@ -41,7 +41,7 @@ app.conf.update(
 @worker_process_init.connect
 def _load_model(**_: object) -> None:
     """Load the base model once per worker process, before the first document arrives."""
-    from pipeline.slm.runtime import get_runtime
+    from pipeline.slm.factory import get_runtime
 
     logging.getLogger(__name__).info("loading model %s", settings.model)
     get_runtime(settings)

@@ -11,7 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from pipeline.errors import TransientError
 from pipeline.process import fail_timeout, fail_unexpectedly, process_document
 from pipeline.queue import PROCESS_TASK
-from pipeline.slm.runtime import get_runtime
+from pipeline.slm.factory import get_runtime
 from pipeline.storage.documents import Status
 from pipeline.sweeper import RETRY_BACKOFF_MAX_S
 from workers.celery_app import app, settings

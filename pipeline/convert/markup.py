@@ -7,14 +7,14 @@ coordinates, so everything lands on page 1 without boxes.
 
 HTML is parsed with every fetch switched off: an uploaded page must not make the worker
 request its images or stylesheets (from the internet or from the worker's own disk).
-Importing docling takes a couple of seconds, so it happens on first use, and the converter
-is built once per process.
+Importing docling is slow, so it happens on first use, and the converter is built once per
+process.
 """
 
 from __future__ import annotations
 
+import functools
 import io
-import threading
 import zipfile
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
@@ -28,47 +28,41 @@ if TYPE_CHECKING:
     from docling.document_converter import DocumentConverter
 
 _SUFFIX = {DOCX: ".docx", HTML: ".html", MARKDOWN: ".md"}
-_converter: DocumentConverter | None = None
-_lock = threading.Lock()
 
 
+@functools.cache
 def get_converter() -> DocumentConverter:
-    global _converter
-    if _converter is None:
-        with _lock:
-            if _converter is None:
-                from docling.datamodel.backend_options import (
-                    HTMLBackendOptions,
-                    MarkdownBackendOptions,
-                )
-                from docling.datamodel.base_models import InputFormat
-                from docling.document_converter import (
-                    DocumentConverter,
-                    HTMLFormatOption,
-                    MarkdownFormatOption,
-                    WordFormatOption,
-                )
+    from docling.datamodel.backend_options import (
+        HTMLBackendOptions,
+        MarkdownBackendOptions,
+    )
+    from docling.datamodel.base_models import InputFormat
+    from docling.document_converter import (
+        DocumentConverter,
+        HTMLFormatOption,
+        MarkdownFormatOption,
+        WordFormatOption,
+    )
 
-                no_fetch = {
-                    "enable_remote_fetch": False,
-                    "enable_local_fetch": False,
-                    "fetch_images": False,
-                }
-                _converter = DocumentConverter(
-                    allowed_formats=[InputFormat.DOCX, InputFormat.HTML, InputFormat.MD],
-                    format_options={
-                        InputFormat.DOCX: WordFormatOption(),
-                        InputFormat.HTML: HTMLFormatOption(
-                            backend_options=HTMLBackendOptions.model_validate(
-                                {**no_fetch, "render_page": False}
-                            )
-                        ),
-                        InputFormat.MD: MarkdownFormatOption(
-                            backend_options=MarkdownBackendOptions.model_validate(no_fetch)
-                        ),
-                    },
+    no_fetch = {
+        "enable_remote_fetch": False,
+        "enable_local_fetch": False,
+        "fetch_images": False,
+    }
+    return DocumentConverter(
+        allowed_formats=[InputFormat.DOCX, InputFormat.HTML, InputFormat.MD],
+        format_options={
+            InputFormat.DOCX: WordFormatOption(),
+            InputFormat.HTML: HTMLFormatOption(
+                backend_options=HTMLBackendOptions.model_validate(
+                    {**no_fetch, "render_page": False}
                 )
-    return _converter
+            ),
+            InputFormat.MD: MarkdownFormatOption(
+                backend_options=MarkdownBackendOptions.model_validate(no_fetch)
+            ),
+        },
+    )
 
 
 MAX_NESTING = 400  # elements inside elements; real pages stay far below, parsers recurse
@@ -96,7 +90,7 @@ class _DepthGauge(HTMLParser):
 
 def check_nesting(data: bytes) -> None:
     """Refuse a page nested deeper than MAX_NESTING before docling's recursive parsers meet it
-    (20,000 nested divs took docling two minutes, then failed)."""
+    (thousands of nested divs kept docling busy for minutes, then made it fail)."""
     gauge = _DepthGauge()
     gauge.feed(data.decode("utf-8", errors="replace"))
     if gauge.deepest > MAX_NESTING:

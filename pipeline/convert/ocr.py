@@ -4,12 +4,12 @@ The rapidocr wheel ships its default detection, direction and recognition models
 loader still goes through a "download unless the file is there with the right checksum"
 path. We pass the bundled files' paths explicitly, which skips that path entirely: nothing
 is ever fetched at run time, and a missing model is an install error, not a silent download.
-Loading the three ONNX sessions costs about a second, so the engine is built once, lazily.
+Loading the three ONNX sessions takes time, so the engine is built once, lazily.
 """
 
 from __future__ import annotations
 
-import threading
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +28,6 @@ _DET = "PP-OCRv6_det_small.onnx"
 _CLS = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 _REC = "PP-OCRv6_rec_small.onnx"
 
-_engine: RapidOCR | None = None
-_lock = threading.Lock()
-
 
 def bundled_model_paths() -> dict[str, Path]:
     """The det/cls/rec model files inside the installed rapidocr package."""
@@ -48,23 +45,19 @@ def bundled_model_paths() -> dict[str, Path]:
     return paths
 
 
+@functools.cache
 def get_engine() -> RapidOCR:
     """The process-wide RapidOCR engine, built on first use from the bundled models."""
-    global _engine
-    if _engine is None:
-        with _lock:
-            if _engine is None:
-                from rapidocr import RapidOCR
+    from rapidocr import RapidOCR
 
-                paths = bundled_model_paths()
-                params: dict[str, Any] = {
-                    "Global.log_level": "warning",
-                    "Det.model_path": str(paths["det"]),
-                    "Cls.model_path": str(paths["cls"]),
-                    "Rec.model_path": str(paths["rec"]),
-                }
-                _engine = RapidOCR(params=params)
-    return _engine
+    paths = bundled_model_paths()
+    params: dict[str, Any] = {
+        "Global.log_level": "warning",
+        "Det.model_path": str(paths["det"]),
+        "Cls.model_path": str(paths["cls"]),
+        "Rec.model_path": str(paths["rec"]),
+    }
+    return RapidOCR(params=params)
 
 
 def prepare(image: Image.Image) -> Image.Image:

@@ -1,20 +1,19 @@
 """One-time export of the base model to ONNX Runtime: int8 weights, LoRA slots as inputs.
 
-Route (chosen by measurement, see `bench/runtime.py` and issue 3's note):
+Route (chosen by measurement: `bench/runtime.py` and issue 3's note carry the figures):
 1. onnxruntime-genai's model builder turns the cached transformers folder into an fp32 ONNX
    transformer body (GroupQueryAttention with KV cache, Gemma-3's local/global layers), with a
    zero-initialised template LoRA on every projection an adapter may train
-   (`training.lora`: layers from `skip_layers` up, all seven projections). Embedding lookup and
+   (`adapter_spec`: layers from `SKIP_LAYERS` up, all seven projections). Embedding lookup and
    LM head are left out (`exclude_embeds`, `exclude_lm_head`): the runtime does both from one
    fp16 table, and computes logits only for the tokens the document and schema allow
-   (the 262k-row head is 62% of the model's weights).
+   (the 262k-row head holds most of the model's weights).
 2. The template's LoRA weights become graph inputs with empty defaults, so the plain base runs
    with no LoRA cost and an adapter (`.onnx_adapter`, ORT's own format) is bound per run.
 3. `onnxruntime.quantization`'s MatMulNBits quantizer makes the base projections int8
    (block 32, symmetric, accuracy level 4: int8 activations on CPU). LoRA stays fp32.
-   Measured on 300 tokens against fp32: int8 agrees on the next token 94.7% of the time
-   (hidden-state cosine 0.9995) at 9.2 ms a token for the body; int4 agreed 63% (cosine
-   0.92) at 8.6 ms. int8 with fp32 compute (accuracy level 0) agreed 97.7% but took 91 ms.
+   Against fp32, int8 keeps the next token far more often than int4 at nearly its speed;
+   int8 with fp32 compute (accuracy level 0) agreed a little more but was far slower.
 
 The result is cached beside the transformers folder, keyed by the GGUF sha256 and the export
 options, and written atomically: `docket model prepare` does it at install time, never a request.
@@ -35,12 +34,13 @@ from typing import Any
 import numpy as np
 from filelock import FileLock
 
+from pipeline.slm import adapter_spec
 from pipeline.slm.models import PreparedModel
 
 log = logging.getLogger(__name__)
 
 EXPORT_VERSION = 3  # bump when the steps below change: a new cache key, a new export
-BITS = 8  # int4 (RTN, block 32 or 16) agreed with fp32 on only 63-66% of next tokens: lost
+BITS = 8  # int4 (RTN, block 32 or 16) changed too many next tokens against fp32
 BLOCK_SIZE = 32
 ACCURACY_LEVEL = 4
 LORA_RANK_DIM = "lora_rank"
@@ -74,12 +74,9 @@ class OnnxModel:
 
 
 def _options() -> dict[str, Any]:
-    from pipeline.training.lora import TARGET_MODULES, TrainConfig
-
-    lora = TrainConfig()
     return {"version": EXPORT_VERSION, "bits": BITS, "block_size": BLOCK_SIZE,
-            "accuracy_level": ACCURACY_LEVEL, "lora_modules": TARGET_MODULES,
-            "lora_from_layer": lora.skip_layers}
+            "accuracy_level": ACCURACY_LEVEL, "lora_modules": adapter_spec.TARGET_MODULES,
+            "lora_from_layer": adapter_spec.SKIP_LAYERS}
 
 
 def export(prepared: PreparedModel) -> OnnxModel:
@@ -131,7 +128,8 @@ def _template_adapter(prepared: PreparedModel, out: Path, options: dict[str, Any
     from transformers import AutoModelForCausalLM
 
     base = AutoModelForCausalLM.from_pretrained(str(prepared.path), dtype=torch.float32)
-    layers = list(range(options["lora_from_layer"], base.config.num_hidden_layers))
+    layers = adapter_spec.adapted_layers(base.config.num_hidden_layers,
+                                         options["lora_from_layer"])
     config = LoraConfig(r=1, lora_alpha=1, target_modules=options["lora_modules"],
                         layers_to_transform=layers, task_type="CAUSAL_LM")
     get_peft_model(base, config).save_pretrained(str(out))

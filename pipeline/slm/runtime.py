@@ -1,40 +1,35 @@
-"""The SLM runtimes: one per process, holding the base model and its LoRA adapters.
+"""The SLM runtime's base: what the pipeline sees, whichever engine runs the model.
 
-`Runtime` is what the pipeline sees: tokenizer, grammar compiler, `generate_json` (greedy,
-schema-constrained, in `decoding.greedy_json`), `embed` (the router's fingerprint) and
-`using(adapter)`. Two implementations:
-- `OnnxRuntime` (`onnx_runtime.py`, the default): int8 ONNX Runtime body, candidate-only logits,
+`Runtime` holds the tokenizer, the grammar compiler and the decoding loop: `generate_json`
+(greedy, schema-constrained, in `decoding.greedy_json`), `vocabulary_mask`, `embed` (the
+router's fingerprint) and `using(adapter)`. One module per engine implements the forward pass:
+- `onnx_runtime.OnnxRuntime` (the default): int8 ONNX Runtime body, candidate-only logits,
   adapters bound per run;
-- `TorchRuntime` (here): eager transformers fp32 with PEFT, the training path and the reference
-  the ONNX outputs are compared with (`DOCKET_RUNTIME=torch`).
-Adapters for the loaded base weights (`adapters/<name>/`) are loaded side by side; activating
-one is a flag flip: the base weights are neither reloaded nor copied. Token log-probabilities
-(after masking) are kept: they are the confidence signal.
+- `torch_runtime.TorchRuntime`: eager transformers fp32 with PEFT, the training path and the
+  reference the ONNX outputs are compared with (`DOCKET_RUNTIME=torch`).
+`factory.get_runtime` picks one and imports only that engine. Adapters for the loaded base
+weights (`adapters/<name>/`) are loaded side by side; activating one is a flag flip: the base
+weights are neither reloaded nor copied. Token log-probabilities (after masking) are kept:
+they are the confidence signal.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from pipeline.settings import Settings, get_settings
 from pipeline.slm import adapters as adapter_store
 from pipeline.slm.decoding import ClosingTokens, Generation, Request, greedy_json
-from pipeline.slm.models import PreparedModel, prepare
+from pipeline.slm.models import PreparedModel
 
-__all__ = ["Generation", "Runtime", "TorchRuntime", "get_runtime"]
-
-log = logging.getLogger(__name__)
+__all__ = ["Generation", "Runtime"]
 
 
 class Runtime:
@@ -65,9 +60,6 @@ class Runtime:
     @lru_cache(maxsize=64)  # noqa: B019 - one runtime per process; schemas are few
     def _grammar(self, schema_json: str) -> Any:
         return self._compiler.compile_json_schema(schema_json, any_whitespace=False)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def vocabulary_mask(self, texts: list[str]) -> np.ndarray:
         """Tokens that spell the given texts, word by word, with and without a leading space.
@@ -158,102 +150,3 @@ class Runtime:
 
     def embed(self, text: str, max_tokens: int = 256) -> torch.Tensor:
         raise NotImplementedError
-
-
-class TorchRuntime(Runtime):
-    """Eager transformers (fp32) with PEFT: the training path and the reference."""
-
-    kind = "torch"
-
-    def __init__(self, prepared: PreparedModel, threads: int = 0,
-                 adapters_dir: Path = adapter_store.ADAPTERS_DIR) -> None:
-        from transformers import AutoModelForCausalLM
-
-        torch.set_num_threads(threads or os.cpu_count() or 1)
-        started = time.perf_counter()
-        self.base = AutoModelForCausalLM.from_pretrained(
-            str(prepared.path), dtype=torch.float32
-        ).eval()
-        self._init_text(prepared, self.base.config.vocab_size)
-        self.model: Any = self.base
-        self.adapters = {a.name: a for a in adapter_store.for_model(self.model_sha256,
-                                                                    adapters_dir)}
-        for n, adapter in enumerate(self.adapters.values()):
-            from peft import PeftModel
-
-            if n == 0:
-                self.model = PeftModel.from_pretrained(self.base, str(adapter.path),
-                                                       adapter_name=adapter.name).eval()
-            else:
-                self.model.load_adapter(str(adapter.path), adapter_name=adapter.name)
-        self.load_s = time.perf_counter() - started
-        log.info("Loaded %s (torch) in %.1f s", self.name, self.load_s)
-
-    @contextmanager
-    def using(self, adapter: str | None) -> Iterator[None]:
-        """Run the enclosed calls with this adapter active (None: the plain base model)."""
-        if not self.adapters:
-            if adapter is not None:
-                raise ValueError(f"No adapter '{adapter}' is loaded for {self.name}")
-            yield
-        elif adapter is None:
-            with self.model.disable_adapter():
-                yield
-        else:
-            if adapter not in self.adapters:
-                raise ValueError(f"No adapter '{adapter}' is loaded for {self.name}; loaded: "
-                                 f"{', '.join(self.adapters)}")
-            self.model.set_adapter(adapter)
-            yield
-
-    @torch.inference_mode()
-    def embed(self, text: str, max_tokens: int = 256) -> torch.Tensor:
-        """Mean of the last hidden layer over the text's first tokens: a document fingerprint.
-
-        The router's small linear head reads this, so routing reuses the loaded base model.
-        """
-        input_ids = self.tokenizer(
-            text, return_tensors="pt", truncation=True, max_length=max_tokens
-        )["input_ids"]
-        with self.using(None):
-            out = self.base.model(input_ids=input_ids)
-        return out.last_hidden_state[0].float().mean(dim=0)
-
-    def _stepper(self, candidates: np.ndarray | None = None) -> tuple[Any, Any]:
-        past: list[Any] = [None]
-
-        @torch.inference_mode()
-        def forward(ids: list[int]) -> np.ndarray:
-            out = self.model(input_ids=torch.tensor([ids]), past_key_values=past[0],
-                             use_cache=True, logits_to_keep=1)
-            past[0] = out.past_key_values
-            return out.logits[0, -1].float().numpy()
-
-        def score(logits: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
-            return logits if ids is None else logits[ids]
-
-        return forward, score
-
-
-_RUNTIME: Runtime | None = None
-
-
-def load_runtime(settings: Settings, kind: str | None = None) -> Runtime:
-    """A new runtime of `kind` (default: `settings.runtime`) for `settings.model`."""
-    kind = kind or settings.runtime
-    prepared = prepare(settings.model, settings.model_cache_dir)
-    if kind == "torch":
-        return TorchRuntime(prepared, threads=settings.model_threads)
-    from pipeline.slm.onnx_runtime import OnnxRuntime
-
-    return OnnxRuntime(prepared, threads=settings.model_threads,
-                       candidate_logits=settings.candidate_logits)
-
-
-def get_runtime(settings: Settings | None = None) -> Runtime:
-    """The process's runtime, loaded on first use (the worker loads it at process start)."""
-    global _RUNTIME
-    settings = settings or get_settings()
-    if _RUNTIME is None or _RUNTIME.name != settings.model or _RUNTIME.kind != settings.runtime:
-        _RUNTIME = load_runtime(settings)
-    return _RUNTIME

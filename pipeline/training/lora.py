@@ -7,12 +7,11 @@ Why it is shaped this way:
   scored positions (`logits_to_keep` with indices): prompts are 300–900 tokens, targets 40–150,
   so this skips most of the step's cost.
 - Batch size 1 (no padding wasted on 2 cores), gradients accumulated over `accumulate` examples.
-- Measured on 2 cores: a 800-token Kleister example took 14 s a step with adapters on all 18
-  layers and dropout; adapters on the top 12 layers without dropout, and 2,000-character
-  contract contexts, bring that down (backward stops at the lowest adapted layer).
+- Steps on long Kleister examples were slow with adapters on every layer and dropout;
+  adapters only above the lowest layers (`adapter_spec`), no dropout and shorter contract
+  contexts bring that down (backward stops at the lowest adapted layer).
 - Where the CPU has bf16 instructions (AVX512-BF16, AMX), forward and backward run under
-  bf16 autocast: measured on 2 cores, 1.6× faster steps (2.5 s vs 4.0 s for a 500-token
-  receipt) with the same loss to 3 digits; the LoRA weights and optimizer stay fp32.
+  bf16 autocast: faster steps with the same loss; the LoRA weights and optimizer stay fp32.
 - The adapter is saved in PEFT's own format (adapter_config.json + adapter_model.safetensors,
   fp16 to halve the size) with a manifest: base model and its hash, rank, targets, data,
   training time; `docket eval` adds its figures.
@@ -34,23 +33,22 @@ from typing import Any
 import torch
 
 from pipeline.settings import Settings
-from pipeline.slm import onnx_adapters, onnx_export
+from pipeline.slm import adapter_spec, onnx_adapters, onnx_export
 from pipeline.slm.adapters import Adapter
 from pipeline.slm.models import prepare
 from pipeline.training.targets import Target
 
 log = logging.getLogger(__name__)
 
-TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 Progress = Callable[[int, int, float], None]  # step, steps, running loss
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    rank: int = 16
-    alpha: int = 32
-    dropout: float = 0.0  # dropout copies every adapted activation: a cost CPUs feel
-    skip_layers: int = 6  # the lowest layers keep no adapter: backward stops above them
+    rank: int = adapter_spec.RANK
+    alpha: int = adapter_spec.ALPHA
+    dropout: float = adapter_spec.DROPOUT
+    skip_layers: int = adapter_spec.SKIP_LAYERS  # fewer: layers the ONNX export has no slot for
     learning_rate: float = 2e-4
     epochs: float = 1.0
     accumulate: int = 2
@@ -118,8 +116,9 @@ def train(targets: list[Target], output_dir: Path, settings: Settings, config: T
     else:
         model = get_peft_model(base, LoraConfig(
             r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
-            target_modules=TARGET_MODULES, task_type="CAUSAL_LM",
-            layers_to_transform=list(range(config.skip_layers, base.config.num_hidden_layers)),
+            target_modules=adapter_spec.TARGET_MODULES, task_type="CAUSAL_LM",
+            layers_to_transform=adapter_spec.adapted_layers(base.config.num_hidden_layers,
+                                                            config.skip_layers),
         ))
     examples = [encode(t, tokenizer, config.max_prompt_tokens) for t in targets]
     examples = [e for e in examples if len(e.labels)]
@@ -163,7 +162,7 @@ def train(targets: list[Target], output_dir: Path, settings: Settings, config: T
         "rank": config.rank,
         "alpha": config.alpha,
         "dropout": config.dropout,
-        "target_modules": TARGET_MODULES,
+        "target_modules": adapter_spec.TARGET_MODULES,
         "layers": [config.skip_layers, base.config.num_hidden_layers - 1],
         "training": {
             **summary,
