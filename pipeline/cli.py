@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline import cli_analysts
+from pipeline import cli_analysts, doctypes
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may come from a model hub at run time
 
@@ -31,8 +31,10 @@ app.add_typer(keys_app, name="keys")
 console = Console()
 err = Console(stderr=True)
 
+TYPE_CHOICES = " | ".join(doctypes.REGISTRY)
+DATASET_CHOICES = " | ".join(doctypes.DATASETS)
 TypeOption = Annotated[
-    str | None, typer.Option("--type", help="document type hint: receipt or contract")
+    str | None, typer.Option("--type", help=f"document type hint: {TYPE_CHOICES}")
 ]
 Paths = Annotated[list[Path], typer.Argument(help="files, folders or .zip archives")]
 
@@ -108,9 +110,11 @@ def router_eval() -> None:
 
 @adapters_app.command("train")
 def adapters_train(
-    doc_type: Annotated[str, typer.Option("--type", help="receipt or contract")],
-    data: Annotated[Path | None, typer.Option(
-        help="a SROIE or Kleister-NDA folder (train split)")] = None,
+    doc_type: Annotated[str | None, typer.Option(
+        "--type", help=f"document type: {TYPE_CHOICES} (default: the dataset's)")] = None,
+    data: Annotated[str | None, typer.Option(
+        help=f"a registered dataset ({DATASET_CHOICES}) or a folder in one's layout; "
+        "its train split")] = None,
     from_corrections: Annotated[bool, typer.Option(
         "--from-corrections", help="learn from reviewers' corrections in the database; "
         "without --data, continues training the type's current adapter")] = False,
@@ -119,53 +123,24 @@ def adapters_train(
         "instead of training a new one")] = False,
     epochs: Annotated[float, typer.Option(help="passes over the training data")] = 1.0,
     synthetic: Annotated[int | None, typer.Option(
-        help="generated, fully labelled receipts added (default: 150 for receipts)")] = None,
+        help="generated, fully labelled documents added (default: the dataset's)")] = None,
     limit: Annotated[int | None, typer.Option(help="at most this many documents")] = None,
     output: Annotated[Path | None, typer.Option(help="default: adapters/<type>/")] = None,
 ) -> None:
     """Train a LoRA adapter for a document type on Docket's own conversion of labelled data,
     on reviewers' corrections, or both."""
     from pipeline.settings import get_settings
-    from pipeline.slm.adapters import ADAPTERS_DIR, available
-    from pipeline.storage.db import connect
-    from pipeline.training import data as training_data
-    from pipeline.training.corrections import NoCorrections, correction_targets
+    from pipeline.slm.adapters import ADAPTERS_DIR
+    from pipeline.training.job import plan
     from pipeline.training.lora import TrainConfig, train
 
-    if data is None and not from_corrections:
-        err.print("[red]Nothing to learn from:[/] give --data DIR (a labelled dataset), "
-                  "--from-corrections, or both.")
-        raise typer.Exit(2)
     settings = get_settings()
-    current = next((a for a in available() if a.name == doc_type), None)
-    n_synthetic = synthetic if synthetic is not None else (150 if doc_type == "receipt" else 0)
-    targets: list[Any] = []
-    summary: dict[str, Any] = {}
-    init_adapter = None
     with _progress() as bar:
+        task = bar.add_task("converting", total=None)
         try:
-            if data is not None:
-                task = bar.add_task("converting", total=None)
-                targets, summary = training_data.training_targets(
-                    doc_type, data, settings, n_synthetic, limit,
-                    lambda n, total: bar.update(task, completed=n, total=total))
-            if from_corrections:
-                unlearned = current.manifest.get("unlearned", []) if current else []
-                with connect() as conn:
-                    reviewed, reviewed_summary = correction_targets(
-                        conn, doc_type, settings, unlearned)
-                targets += reviewed
-                summary = {**summary, **reviewed_summary}
-            if resume and current is None:
-                raise ValueError(f"There is no {doc_type} adapter to continue; "
-                                 "train one first (drop --continue).")
-            if current is not None and (resume or data is None):
-                init_adapter = current.path
-                summary["continued_from"] = {
-                    "adapter": current.name, "created_at": current.manifest.get("created_at"),
-                    "training": current.manifest.get("training", {}),
-                }
-        except (ValueError, NoCorrections) as exc:
+            job = plan(doc_type, data, from_corrections, resume, synthetic, limit, settings,
+                       lambda n, total: bar.update(task, completed=n, total=total))
+        except ValueError as exc:
             err.print(f"[red]{exc}[/]")
             raise typer.Exit(2) from None
         train_task = bar.add_task("training", total=None)
@@ -176,8 +151,8 @@ def adapters_train(
             if not err.is_terminal and (n % 10 == 0 or n == total):  # a log, not a screen
                 err.print(f"step {n}/{total} loss {loss:.3f} {bar.tasks[-1].elapsed:.0f} s")
 
-        manifest = train(targets, output or ADAPTERS_DIR / doc_type, settings,
-                         TrainConfig(epochs=epochs), summary, step, init_adapter)
+        manifest = train(job.targets, output or ADAPTERS_DIR / job.doc_type, settings,
+                         TrainConfig(epochs=epochs), job.summary, step, job.init_adapter)
     console.print_json(data=manifest["training"])
 
 
@@ -217,38 +192,44 @@ ReportPath = Annotated[Path | None, typer.Option(help="where the JSON report goe
 
 @adapters_app.command("eval")
 def adapters_eval(
-    name: Annotated[str, typer.Argument(help="receipt or contract")],
+    name: Annotated[str, typer.Argument(help=f"an adapter's type: {TYPE_CHOICES}")],
     limit: EvalLimit = None,
     zero_shot_limit: ZeroShotLimit = None,
     report: ReportPath = None,
 ) -> None:
-    """`docket eval` on the dev split of the dataset this adapter's type is scored on."""
-    datasets = {"receipt": "sroie", "contract": "kleister-nda"}
-    if name not in datasets:
-        err.print(f"[red]No evaluation dataset for '{name}':[/] choose one of "
-                  f"{', '.join(datasets)}.")
+    """`docket eval` on the dev split of each dataset this adapter's type is scored on."""
+    from pipeline import doctypes
+
+    found = doctypes.datasets_of(name)
+    if not found:
+        scored = sorted({d.doc_type for d in doctypes.DATASETS.values()})
+        err.print(f"[red]No evaluation dataset for '{name}':[/] types with one: "
+                  f"{', '.join(scored)}.")
         raise typer.Exit(2)
-    eval_command(datasets[name], limit, zero_shot_limit, report)
+    for data in found:
+        eval_command(data.name, limit, zero_shot_limit, report)
 
 
 @app.command("eval")
 def eval_command(
-    dataset: Annotated[str, typer.Option(help="sroie or kleister-nda (its dev split)")],
+    dataset: Annotated[str, typer.Option(help=f"{DATASET_CHOICES} (its dev split)")],
     limit: EvalLimit = None,
     zero_shot_limit: ZeroShotLimit = None,
     report: ReportPath = None,
 ) -> None:
     """Run the whole pipeline on a dataset's dev split and print the dataset's own scores."""
-    from pipeline import evaluation
-    from pipeline.datasets import CACHE_DIR, DATASETS
+    from pipeline import doctypes, evaluation
+    from pipeline.datasets import CACHE_DIR
     from pipeline.settings import get_settings
     from pipeline.slm.adapters import find
     from pipeline.slm.factory import get_runtime
     from pipeline.training.lora import write_manifest
 
-    if dataset not in DATASETS:
-        err.print(f"[red]Unknown dataset '{dataset}'; choose one of: {', '.join(DATASETS)}[/]")
-        raise typer.Exit(2)
+    try:
+        doctypes.dataset(dataset)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
     settings = get_settings()
     runtime = get_runtime(settings)
     with _progress() as bar:
@@ -397,26 +378,34 @@ def _print_batch(batch_id: uuid.UUID) -> None:
         else:
             why = row["error"] or ""
         table.add_row(Path(row["filename"]).name, row["document_type"] or "", row["status"],
-                      _summarize(row["record"]) if row["record"] else "", f"[yellow]{why}[/]")
+                      _summarize(row["record"], row["document_type"]) if row["record"] else "",
+                      f"[yellow]{why}[/]")
     console.print(table)
     console.print(" · ".join(f"{k}: {v}" for k, v in counts.items())
                   + "   (why: rule names; full messages in documents.error and the API)")
     url = get_settings().database_url
+    found = [doctypes.REGISTRY[t] for t in sorted({r["document_type"] for r in rows
+                                                   if r["document_type"] in doctypes.REGISTRY})]
+    views = [t.query.view for t in found if t.query] or ["extraction_quality"]
     console.print(
         f"Next: API  http://127.0.0.1:8000/v1/batches/{batch_id} (after `docket api`)\n"
-        f"      SQL  psql {url} -c 'SELECT merchant_name, date, total FROM receipts'"
+        f"      SQL  psql {url} -c 'SELECT * FROM analytics.{views[0]} LIMIT 20'"
     )
 
 
-def _summarize(record: dict[str, Any]) -> str:
-    """The fields an analyst looks at first, one per line."""
-    keys = ("merchant_name", "date", "currency", "total", "title", "effective_date", "term",
-            "jurisdiction")
-    lines = [f"{k}: {record[k]}" for k in keys if record.get(k) not in (None, "", [])]
-    if record.get("items"):
-        lines.append(f"items: {len(record['items'])}")
-    if record.get("parties"):
-        lines.append("parties: " + "; ".join(p["name"] for p in record["parties"]))
+def _summarize(record: dict[str, Any], doc_type: str | None) -> str:
+    """The fields an analyst looks at first (the type's `summary_fields`), one per line; a
+    list field as its length, or its entries' names."""
+    doctype = doctypes.REGISTRY.get(doc_type or "")
+    lines = []
+    for key in doctype.summary_fields if doctype else ():
+        value = record.get(key)
+        if value in (None, "", []):
+            continue
+        if isinstance(value, list):
+            names = [v["name"] for v in value if isinstance(v, dict) and v.get("name")]
+            value = "; ".join(names) if names else len(value)
+        lines.append(f"{key}: {value}")
     return "\n".join(lines)
 
 

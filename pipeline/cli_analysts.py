@@ -11,8 +11,15 @@ from typing import Annotated, Any
 
 import typer
 
-VIEWS = ("receipts, receipt_items, contracts, contract_parties, extraction_quality, "
-         "review_queue, spend_by_merchant_month, corrections")
+from pipeline import doctypes
+
+VIEWS = ", ".join([
+    *(view for t in doctypes.REGISTRY.values() if t.query
+      for view in (t.query.view, t.query.children_view, *t.query.extra_views)),
+    "extraction_quality", "review_queue", "corrections"])
+TYPE_CHOICES = " or ".join(t.name for t in doctypes.REGISTRY.values() if t.query)
+AMOUNT_TYPES = ", ".join(f"{t.name}s" for t in doctypes.REGISTRY.values()
+                         if t.query and t.query.amount_column)
 READ_ONLY = ("docket query runs as the read-only role docket_analyst: it may only read the "
              f"analytics views ({VIEWS}); it cannot write, create, or read other tables.")
 
@@ -111,14 +118,14 @@ def query(
 
 
 def export(
-    doc_type: Annotated[str, typer.Option("--type", help="receipt or contract")],
+    doc_type: Annotated[str, typer.Option("--type", help=TYPE_CHOICES)],
     out: Annotated[Path, typer.Option("--out", help="the file to write")],
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
     date_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    name: Annotated[str | None, typer.Option(help="merchant or party (substring)")] = None,
-    min_total: Annotated[str | None, typer.Option(help="receipts: total ≥")] = None,
-    max_total: Annotated[str | None, typer.Option(help="receipts: total ≤")] = None,
+    name: Annotated[str | None, typer.Option(help="the type's name filter (substring)")] = None,
+    min_total: Annotated[str | None, typer.Option(help=f"{AMOUNT_TYPES}: total ≥")] = None,
+    max_total: Annotated[str | None, typer.Option(help=f"{AMOUNT_TYPES}: total ≤")] = None,
     currency: Annotated[str | None, typer.Option(help="ISO 4217 code")] = None,
     status: Annotated[str | None, typer.Option(help="done or needs_review")] = None,
     batch: Annotated[str | None, typer.Option(help="batch id")] = None,

@@ -1,22 +1,22 @@
-"""The labelled datasets in `../shared/datasets`: where each document is, its split, its labels,
-and its conversion by Docket's own `convert()` (cached, since OCR costs 1–2 s a receipt).
+"""The labelled datasets in `../shared/datasets`, read through Docket's own `convert()`.
 
+Each dataset is declared by its type's package (`pipeline.doctypes.<type>`): where its files
+are, its splits, its labels and its scorer. This module finds them by name or by a folder's
+layout, and converts their documents as production would, cached on disk (OCR is slow).
 Splits are deterministic and shared by the router, the adapters and `docket eval`, so a dev
-figure is always on documents nothing was trained on: SROIE ids sorted, every 5th to dev;
-Kleister-NDA's own `train/` and `dev-0/` folders.
+figure is always on documents nothing was trained on.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
-import lzma
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import doctypes
+from pipeline.doctypes import Dataset, Source
 from pipeline.document import Document
 from pipeline.errors import DocumentError
 from pipeline.settings import Settings
@@ -26,68 +26,36 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS_DIR = ROOT.parent / "shared" / "datasets"
 CACHE_DIR = Path.home() / ".cache" / "docket"
-DEV_EVERY = 5  # every 5th SROIE id goes to dev
-DATASETS = ("sroie", "kleister-nda")
 
 
-@dataclass(frozen=True)
-class Source:
-    """One document of a dataset (or of the machine's prose, for the router) before conversion."""
-
-    dataset: str  # "sroie", "kleister-nda", "other-text" or "samples"
-    key: str  # id within the dataset
-    label: str  # its document type
-    split: str  # "train" or "dev"
-    path: Path
-    filename: str  # the upload name convert() sees (a hint only)
-    snippet_chars: int | None = None  # router negatives: cut the converted text to about this
-    window: float = 0.0  # > 0: a later window, from this fraction of the text (augmentation)
-    labels: dict[str, list[str]] = field(default_factory=dict, compare=False, hash=False)
+def labelled_sources(name: str, datasets_dir: Path = DATASETS_DIR) -> list[Source]:
+    """Every document of a registered dataset, with its labels and split."""
+    data = doctypes.dataset(name)
+    return data.sources(data.path(datasets_dir))
 
 
-def sroie_sources(datasets_dir: Path = DATASETS_DIR) -> list[Source]:
-    """SROIE receipt scans with their labels (company, date, address, total); every 5th to dev."""
-    root = datasets_dir / "sroie"
-    images = sorted((root / "images").glob("*.jpg"))
-    sources = []
-    for i, path in enumerate(images):
-        label_path = root / "labels" / f"{path.stem}.json"
-        labels = json.loads(label_path.read_text()) if label_path.is_file() else {}
-        sources.append(Source(
-            "sroie", path.stem, "receipt", "dev" if i % DEV_EVERY == DEV_EVERY - 1 else "train",
-            path, path.name, labels={k: [v] for k, v in labels.items() if v},
-        ))
-    return sources
+def dataset_in(folder: Path) -> Dataset:
+    """The registered dataset whose layout this folder has; a clear error if none has it."""
+    for data in doctypes.DATASETS.values():
+        if data.looks_like(folder):
+            return data
+    known = "; ".join(f"{d.name} ({d.description})" for d in doctypes.DATASETS.values())
+    raise ValueError(f"{folder} is not in the layout of any registered dataset: {known}. "
+                     "See ../shared/datasets/README.md for each layout, or pass a dataset's "
+                     "name instead of a folder.")
 
 
-def kleister_sources(datasets_dir: Path = DATASETS_DIR) -> list[Source]:
-    """Kleister-NDA PDFs with their (key, value) labels, split by the dataset's own folders."""
-    root = datasets_dir / "kleister-nda"
-    sources = []
-    for folder, split in (("train", "train"), ("dev-0", "dev")):
-        with lzma.open(root / folder / "in.tsv.xz", "rt", encoding="utf-8") as fh:
-            names = [row[0] for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)]
-        expected = root / folder / "expected.tsv"
-        lines = expected.read_text(encoding="utf-8").splitlines() if expected.is_file() else []
-        for n, name in enumerate(names):
-            path = root / "documents" / name
-            if not path.is_file():
-                continue
-            labels: dict[str, list[str]] = {}
-            for pair in (lines[n].split() if n < len(lines) else []):
-                key, _, value = pair.partition("=")
-                labels.setdefault(key, []).append(value.replace("_", " "))
-            sources.append(Source("kleister-nda", Path(name).stem, "contract", split, path, name,
-                                  labels=labels))
-    return sources
-
-
-def labelled_sources(dataset: str, datasets_dir: Path = DATASETS_DIR) -> list[Source]:
-    if dataset == "sroie":
-        return sroie_sources(datasets_dir)
-    if dataset == "kleister-nda":
-        return kleister_sources(datasets_dir)
-    raise ValueError(f"Unknown dataset '{dataset}'; choose one of: {', '.join(DATASETS)}")
+def resolve(name_or_folder: str, datasets_dir: Path = DATASETS_DIR) -> tuple[Dataset, Path]:
+    """`--data`: a registered dataset's name (read from `datasets_dir`) or a folder."""
+    if name_or_folder in doctypes.DATASETS:
+        data = doctypes.DATASETS[name_or_folder]
+        return data, data.path(datasets_dir)
+    folder = Path(name_or_folder)
+    if not folder.is_dir():
+        known = ", ".join(doctypes.DATASETS)
+        raise ValueError(f"'{name_or_folder}' is neither a registered dataset ({known}) nor a "
+                         "folder.")
+    return dataset_in(folder), folder
 
 
 def convert_cached(data: bytes, filename: str, settings: Settings,

@@ -50,7 +50,7 @@ def prompt_for(document: Document, doctype: DocType, settings: Settings) -> tupl
     else its opening and the passages that matter (`pipeline.passages`)."""
     budget = min(doctype.context_chars, settings.max_prompt_chars)
     if settings.select_passages:
-        text = context_for(document, doctype.name, budget).text
+        text = context_for(document, doctype.cues, budget).text
     else:
         text = truncated(document, budget)
     return build_prompt(doctype, text), text

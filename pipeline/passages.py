@@ -2,9 +2,9 @@
 
 A contract runs to many pages, but its parties and effective date sit in the opening
 paragraph and its governing law and term in a few clauses further in. A blind cut at the
-prompt budget loses those clauses; keyword-scored passages keep them within the same budget
-(measured on Kleister-NDA in `docket eval`'s report: how many labelled values the context
-contains, selection vs truncation).
+prompt budget loses those clauses; passages scored by the type's cues keep them within the
+same budget (`docket eval`'s report measures how many labelled values the context contains,
+selection vs truncation).
 
 The context keeps the document's own lines (so provenance can find values in it) and its
 order; skipped stretches are marked with a line of "[…]".
@@ -12,27 +12,13 @@ order; skipped stretches are marked with a line of "[…]".
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from pipeline.doctypes.base import Cues
 from pipeline.document import Document
 
 GAP = "[…]"
 
-# Per document type: phrases that mark a line worth reading, with a weight each.
-KEYWORDS: dict[str, list[tuple[re.Pattern[str], float]]] = {
-    "contract": [
-        (re.compile(p, re.IGNORECASE), w) for p, w in [
-            (r"govern\w*\b.{0,40}\blaws?\b|\blaws? of (the )?(state|commonwealth|province)", 4.0),
-            (r"\bjurisdiction|\bvenue\b|\bcourts? (of|in|located)", 2.0),
-            (r"\bterm of\b|\bperiod of\b|\bshall (remain|continue|survive|expire|terminate)", 3.0),
-            (r"\b(\w+ )?\(?\d+\)? (years?|months?)\b", 2.5),
-            (r"\beffective (date|as of)|\bdated as of\b|\bentered into\b|\bmade (as of|on)\b", 3.0),
-            (r"\bby and between\b|\bbetween\b.{0,80}\band\b|\b(inc|corp|llc|ltd|l\.p)\b\.?", 1.5),
-            (r"\bterminat\w+|\bexpir\w+", 1.0),
-        ]
-    ],
-}
 HEAD_SHARE = 0.4  # of the budget, always the opening (title, parties, date)
 NEIGHBOURS = 1  # lines kept either side of a keyword line: clauses wrap
 
@@ -43,13 +29,14 @@ class Context:
     selected: bool  # False: the whole document fitted
 
 
-def context_for(document: Document, doctype: str, max_chars: int) -> Context:
-    """The document's text if it fits in `max_chars`, else its opening and best passages."""
+def context_for(document: Document, cues: Cues, max_chars: int) -> Context:
+    """The document's text if it fits in `max_chars`, else its opening and the passages its
+    type's cues (`DocType.cues`) score best; a type without cues gets a cut."""
     text = document.text()
-    if len(text) <= max_chars or doctype not in KEYWORDS:
+    if len(text) <= max_chars or not cues:
         return Context(text[:max_chars], False)
     lines = [line.text for page in document.pages for line in page.lines]
-    return Context(select(lines, KEYWORDS[doctype], max_chars), True)
+    return Context(select(lines, cues, max_chars), True)
 
 
 def truncated(document: Document, max_chars: int) -> str:
@@ -57,8 +44,7 @@ def truncated(document: Document, max_chars: int) -> str:
     return document.text(max_chars=max_chars)
 
 
-def select(lines: list[str], keywords: list[tuple[re.Pattern[str], float]],
-           max_chars: int) -> str:
+def select(lines: list[str], keywords: Cues, max_chars: int) -> str:
     """Opening lines up to HEAD_SHARE of the budget, then the best-scoring windows of lines."""
     keep: set[int] = set()
     used = 0

@@ -18,12 +18,17 @@ from psycopg import Connection, sql
 from psycopg.rows import tuple_row
 from pydantic import BaseModel, Field
 
-from pipeline.doctypes import REGISTRY, DocType, QueryConfig
+from pipeline.doctypes import REGISTRY, Aggregate, DocType, QueryConfig
 from pipeline.storage import records
 
 SCHEMA = "analytics"
 MAX_LIMIT = 1000
-SPEND_COLUMNS = ("merchant_name", "month", "currency", "receipts", "total")
+
+
+_QUERYABLE = {name: t.query for name, t in REGISTRY.items() if t.query is not None}
+_DATES = " / ".join(f"{name} {q.date_column.replace('_', ' ')}" for name, q in _QUERYABLE.items())
+_NAMES = " or ".join(f"{q.name_means} ({name}s)" for name, q in _QUERYABLE.items())
+_AMOUNTS = ", ".join(f"{name}s" for name, q in _QUERYABLE.items() if q.amount_column)
 
 
 class QueryError(ValueError):
@@ -33,13 +38,11 @@ class QueryError(ValueError):
 class RecordQuery(BaseModel):
     """Filters, order and page of a records query; every filter is optional."""
 
-    date_from: dt.date | None = Field(None, description="receipt date / contract effective "
-                                      "date on or after this day")
+    date_from: dt.date | None = Field(None, description=f"{_DATES} on or after this day")
     date_to: dt.date | None = Field(None, description="... on or before this day")
-    name: str | None = Field(None, description="merchant (receipts) or any party (contracts): "
-                             "case-insensitive substring")
-    min_total: Decimal | None = Field(None, description="receipts: total at least this")
-    max_total: Decimal | None = Field(None, description="receipts: total at most this")
+    name: str | None = Field(None, description=f"{_NAMES}: case-insensitive substring")
+    min_total: Decimal | None = Field(None, description=f"{_AMOUNTS}: total at least this")
+    max_total: Decimal | None = Field(None, description=f"{_AMOUNTS}: total at most this")
     currency: str | None = Field(None, description="ISO 4217 code, e.g. MYR")
     status: str | None = Field(None, description="done or needs_review (document status)")
     batch_id: uuid.UUID | None = Field(None, description="documents uploaded in this batch")
@@ -96,12 +99,12 @@ def _conditions(cfg: QueryConfig, query: RecordQuery) -> tuple[list[sql.Composab
         if value is None:
             continue
         if cfg.amount_column is None:
-            raise QueryError("min_total and max_total apply to receipts only.")
+            raise QueryError(f"min_total and max_total apply to {_AMOUNTS} only.")
         parts.append(sql.SQL("{} {} %s").format(sql.Identifier(cfg.amount_column), sql.SQL(op)))
         params.append(value)
     if query.currency:
         if cfg.amount_column is None:
-            raise QueryError("currency applies to receipts only.")
+            raise QueryError(f"currency applies to {_AMOUNTS} only.")
         parts.append(sql.SQL("currency = %s"))
         params.append(query.currency.upper())
     if query.status:
@@ -223,17 +226,16 @@ def iter_rows(conn: Connection[Any], doctype: DocType, query: RecordQuery,
             yield chunk
 
 
-def spend(conn: Connection[Any], query: RecordQuery) -> tuple[list[dict[str, Any]], int]:
-    """Receipt totals by merchant, month and currency over the matching receipts (dated
-    ones: a month needs a date), one page of groups and how many groups in all."""
-    cfg = config(REGISTRY["receipt"])
-    where, params = _where(cfg, query, sql.SQL("date IS NOT NULL"))
-    groups = (sql.SQL("SELECT merchant_name, date_trunc('month', date)::date AS month, "
-                      "currency, count(*) AS receipts, sum(total) AS total FROM {}")
-              .format(_view(cfg.view)) + where
-              + sql.SQL(" GROUP BY merchant_name, date_trunc('month', date), currency"))
-    order = order_by(query.sort, SPEND_COLUMNS, "month",
-                     tie_breakers=("month", "merchant_name", "currency"))
+def aggregate(conn: Connection[Any], doctype: DocType, agg: Aggregate,
+              query: RecordQuery) -> tuple[list[dict[str, Any]], int]:
+    """One page of the aggregate's groups over the matching records, and how many groups in
+    all. Its SQL fragments are the type package's own text; values are parameters."""
+    cfg = config(doctype)
+    extra = [sql.SQL(agg.where)] if agg.where else []
+    where, params = _where(cfg, query, *extra)
+    groups = (sql.SQL("SELECT {} FROM {}").format(sql.SQL(agg.select), _view(cfg.view))
+              + where + sql.SQL(" GROUP BY {}").format(sql.SQL(agg.group_by)))
+    order = order_by(query.sort, agg.sortable, agg.default_sort, tie_breakers=agg.tie_breakers)
     rows = conn.execute(sql.SQL("SELECT * FROM (") + groups + sql.SQL(") g") + order
                         + sql.SQL(" LIMIT %s OFFSET %s"),
                         [*params, query.limit, query.offset]).fetchall()

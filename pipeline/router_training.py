@@ -2,18 +2,20 @@
 
 Why this shape:
 - The head reads what production reads: every training text comes out of Docket's own
-  `convert()` (pdfium for Kleister's PDFs, RapidOCR for SROIE's receipt scans, the text and
+  `convert()` (text layer or OCR for each registered dataset's documents, the text and
   markup converters for the "unknown" prose), cut and embedded exactly as `classify` does.
+- Its classes are the registered types plus "unknown"; each type's documents come from its
+  datasets (`pipeline.doctypes`).
 - "unknown" needs real negatives, and nothing may be downloaded: prose that ships on this
   machine (Debian package docs under /usr/share/doc, package descriptions and READMEs in
   site-packages), licence and copyright files left out because they read like contracts.
-- Splits are deterministic so dev figures are comparable between runs: SROIE ids sorted,
-  every 5th to dev; Kleister's own train/ and dev-0/; negatives by source package (a
-  package's files never straddle the split), every 5th package to dev.
-- Each train receipt/contract also gives one later window of its text (`windows`), so the
-  head learns receipt and contract bodies, not just SROIE's Malaysian headers.
-- Converting (OCR ~1-2 s per receipt) and embedding (~0.4 s per document) dominate; both
-  are cached under ~/.cache/docket/router/, so retraining after a change costs seconds.
+- Splits are deterministic so dev figures are comparable between runs: each dataset's own;
+  negatives by source package (a package's files never straddle the split), every 5th
+  package to dev.
+- Each train document also gives one later window of its text (`windows`, where its type
+  says), so the head learns document bodies, not just their headers.
+- Converting (OCR) and embedding dominate; both are cached under ~/.cache/docket/router/,
+  so retraining after a change costs seconds.
 - The head is multinomial logistic regression (L-BFGS, L2, class-balanced) on standardised
   embeddings, with the standardisation folded into the saved weights. The "unknown"
   threshold on the top probability is chosen on dev, then everything is written to the
@@ -48,14 +50,8 @@ from pipeline.classify import (
     RouterHead,
     load_head,
 )
-from pipeline.datasets import (
-    DATASETS_DIR,
-    Source,
-    convert_cached,
-    kleister_sources,
-    sroie_sources,
-    write_atomic,
-)
+from pipeline.datasets import DATASETS_DIR, convert_cached, write_atomic
+from pipeline.doctypes import Source
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
 
@@ -64,8 +60,8 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = ROOT / "samples" / "documents"
 CACHE_DIR = datasets.CACHE_DIR / "router"
-CLASSES: tuple[str, ...] = ("receipt", "contract", doctypes.UNKNOWN)
-DEV_EVERY = 5  # every 5th SROIE id / negative source package goes to dev
+CLASSES: tuple[str, ...] = (*doctypes.REGISTRY, doctypes.UNKNOWN)
+DEV_EVERY = 5  # every 5th negative source package goes to dev
 
 # Negatives: where on this machine, and how much. Lengths vary so that short notes and long
 # pages both count as "unknown"; at most a few snippets per package keep any one dominant.
@@ -77,11 +73,6 @@ _NEGATIVE_SUFFIXES = {"", ".md", ".markdown", ".txt", ".rst", ".html", ".htm"}
 _NOT_PROSE = ("copyright", "licen", "copying", "changelog", "changes", "authors", "thanks",
               "notice", "todo", "entry_points", "top_level", "record", "installer", "wheel")
 _MAX_NEGATIVE_BYTES = 300_000
-
-# Augmentation: where the extra train window of each receipt / contract starts (fraction of
-# its text); one per document, picked by id.
-RECEIPT_WINDOWS = (0.15, 0.25, 0.35)
-CONTRACT_WINDOWS = (0.2, 0.4, 0.6)
 
 L2 = 1e-3
 MAX_ITERATIONS = 500
@@ -115,7 +106,7 @@ def windows(sources: list[Source], fractions: tuple[float, ...]) -> list[Source]
 
 
 def sample_sources(samples_dir: Path = SAMPLES_DIR) -> list[Source]:
-    """The repository's sample documents (named receipt-* / contract-*): a sanity check only."""
+    """The repository's sample documents (named <type>-*): a sanity check only."""
     return [
         Source("samples", path.name, path.name.split("-", 1)[0], "dev", path, path.name)
         for path in sorted(samples_dir.iterdir())
@@ -144,7 +135,7 @@ def _looks_like_prose(data: bytes) -> bool:
 
 def negative_sources(roots: Iterable[Path] = NEGATIVE_ROOTS,
                      site_packages: Path | None = None) -> list[Source]:
-    """Prose that is neither receipt nor contract, found on this machine; split by package."""
+    """Prose that is none of the registered types, found on this machine; split by package."""
     candidates: dict[str, list[tuple[Path, str]]] = {}  # package → (path, upload name)
     for root in roots:
         for path in sorted(root.rglob("*")):
@@ -385,15 +376,19 @@ def _counts(examples: list[Example]) -> dict[str, dict[str, int]]:
 
 
 def _all_sources(datasets_dir: Path) -> list[Source]:
-    if not (datasets_dir / "sroie").is_dir() or not (datasets_dir / "kleister-nda").is_dir():
+    """Every registered dataset's documents (plus a later window of each train document),
+    and the machine's prose as "unknown"."""
+    missing = [d.folder for d in doctypes.DATASETS.values() if not d.path(datasets_dir).is_dir()]
+    if missing:
         raise FileNotFoundError(
             f"The router is trained on the shared datasets, not found at {datasets_dir} "
-            "(expected sroie/ and kleister-nda/ there)."
+            f"(expected {', '.join(missing)} there)."
         )
-    receipts = sroie_sources(datasets_dir)
-    contracts = kleister_sources(datasets_dir)
-    return [*receipts, *windows(receipts, RECEIPT_WINDOWS), *contracts,
-            *windows(contracts, CONTRACT_WINDOWS), *negative_sources()]
+    sources: list[Source] = []
+    for data in doctypes.DATASETS.values():
+        found = data.sources(data.path(datasets_dir))
+        sources += [*found, *windows(found, doctypes.get(data.doc_type).router_windows)]
+    return [*sources, *negative_sources()]
 
 
 def train_router(output_dir: Path, runtime: Runtime, settings: Settings,
@@ -401,8 +396,8 @@ def train_router(output_dir: Path, runtime: Runtime, settings: Settings,
                  cache_dir: Path = CACHE_DIR) -> dict[str, Any]:
     """Fit the head on the train splits, pick the threshold on dev, save; returns the manifest.
 
-    The first run converts ~1,200 documents and embeds ~1,800 texts (~30 min on 2 busy CPU
-    cores, mostly OCR); later runs read the cache in ~/.cache/docket/router/ in seconds.
+    The first run converts and embeds every dataset document (slow, mostly OCR; the README
+    has the time); later runs read the cache in ~/.cache/docket/router/ in seconds.
     """
     started = time.perf_counter()
     sources = _all_sources(datasets_dir)
@@ -441,17 +436,19 @@ def train_router(output_dir: Path, runtime: Runtime, settings: Settings,
             "standardisation": "folded into weight and bias",
         },
         "training_data": {
-            "text": "Docket's own convert(): Kleister PDFs via pdfium, SROIE JPEGs via "
-                    "RapidOCR, other-text via the text/markup converters",
-            "split": "sroie: ids sorted, every 5th to dev; kleister-nda: its train/ and dev-0/; "
-                     "other-text: by source package, packages sorted, every 5th to dev",
+            "text": "Docket's own convert() of each document (text layer, else OCR; "
+                    "other-text via the text/markup converters)",
+            "split": "each dataset's own (see its package); other-text: by source package, "
+                     "packages sorted, every 5th to dev",
             "other_text": "prose shipped on this machine: /usr/share/doc (no licence, "
                           "copyright or changelog files) and site-packages package "
                           f"descriptions/READMEs; snippets of {list(NEGATIVE_LENGTHS)} chars, "
                           f"at most {NEGATIVES_PER_PACKAGE} per package",
-            "augmentation": "train_windows: one extra window per train receipt/contract, "
-                            f"starting at {list(RECEIPT_WINDOWS)} / {list(CONTRACT_WINDOWS)} "
-                            "of its text (dev: document starts only)",
+            "augmentation": "train_windows: one extra window per train document, starting "
+                            "at one of " + ", ".join(
+                                f"{name} {list(t.router_windows)}"
+                                for name, t in doctypes.REGISTRY.items())
+                            + " of its text (dev: document starts only)",
             "counts": _counts(examples),
         },
         "train_accuracy": {k: v["accuracy"] for k, v in train_report.items() if k != "errors"},

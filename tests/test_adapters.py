@@ -12,18 +12,13 @@ import pytest
 import torch
 
 from pipeline import doctypes
-from pipeline.datasets import DATASETS_DIR, kleister_sources, sroie_sources
+from pipeline.datasets import DATASETS_DIR, labelled_sources
+from pipeline.doctypes.contract.kleister import as_stated, date_as_stated
+from pipeline.doctypes.receipt import synthetic
 from pipeline.slm.runtime import Runtime
 from pipeline.slm.torch_runtime import TorchRuntime
-from pipeline.training import synthetic
 from pipeline.training.lora import encode
-from pipeline.training.targets import (
-    as_stated,
-    date_as_stated,
-    draft_target,
-    kleister_draft,
-    sroie_draft,
-)
+from pipeline.training.targets import draft_target
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_datasets = pytest.mark.skipif(not (DATASETS_DIR / "sroie").is_dir(),
@@ -37,16 +32,17 @@ def _docket(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
 
 def test_targets_are_the_compact_json_the_grammar_writes() -> None:
     made = synthetic.receipt(7)
-    target = draft_target(doctypes.RECEIPT, made.labels, set(), made.key, "prompt")
+    target = draft_target(doctypes.get("receipt"), made.labels, set(), made.key, "prompt")
     assert json.loads(target.text) == made.labels
     assert target.text == json.dumps(json.loads(target.text), ensure_ascii=False)
     assert all(piece.scored for piece in target.pieces)
 
 
 def test_unlabelled_fields_carry_no_loss(runtime: Runtime) -> None:
-    draft, unscored = sroie_draft({"company": ["ACME SDN BHD"], "total": ["9.90"]})
-    target = draft_target(doctypes.RECEIPT, draft, unscored, "x", "Receipt:\nACME\n\nJSON: ")
-    assert list(json.loads(target.text)) == list(doctypes.RECEIPT.draft_model.model_fields)
+    draft, unscored = doctypes.dataset("sroie").target(
+        {"company": ["ACME SDN BHD"], "total": ["9.90"]}, "")
+    target = draft_target(doctypes.get("receipt"), draft, unscored, "x", "Receipt:\nACME\n\nJSON: ")
+    assert list(json.loads(target.text)) == list(doctypes.get("receipt").draft_model.model_fields)
     learned = runtime.tokenizer.decode(encode(target, runtime.tokenizer, 512).labels)
     assert '"ACME SDN BHD"' in learned and '"9.90"' in learned
     # address and date are SROIE fields (null here is a lesson); currency, subtotal, tax,
@@ -60,15 +56,16 @@ def test_kleister_values_are_spelled_as_the_document_does() -> None:
     assert as_stated("Unknown Party LLC", text) == "Unknown Party LLC"
     assert date_as_stated("2019-03-03", text) == "March 3, 2019"
     assert date_as_stated("2020-01-01", text) == "2020-01-01"
-    draft, unscored = kleister_draft({"party": ["Nike Inc."], "term": ["2 years"]}, text)
+    draft, unscored = doctypes.dataset("kleister-nda").target(
+        {"party": ["Nike Inc."], "term": ["2 years"]}, text)
     assert draft["parties"] == [{"name": "NIKE Inc.", "role": None}]
     assert draft["jurisdiction"] is None and "jurisdiction" not in unscored  # absent = null
 
 
 @needs_datasets
 def test_dataset_splits_are_stable_and_labelled() -> None:
-    receipts = sroie_sources()
-    contracts = kleister_sources()
+    receipts = labelled_sources("sroie")
+    contracts = labelled_sources("kleister-nda")
     assert sum(s.split == "dev" for s in receipts) == len(receipts) // 5
     assert all(s.labels.get("total") for s in receipts[:20])
     assert {s.split for s in contracts} == {"train", "dev"}
@@ -79,7 +76,17 @@ def test_dataset_splits_are_stable_and_labelled() -> None:
 def test_train_refuses_a_folder_of_the_other_type() -> None:
     result = _docket("adapters", "train", "--type", "contract", "--data",
                      str(DATASETS_DIR / "sroie"), timeout=120)
-    assert result.returncode == 2 and "holds receipts, not contracts" in result.stderr
+    assert result.returncode == 2 and "labels receipts, not contracts" in result.stderr
+    by_name = _docket("adapters", "train", "--type", "contract", "--data", "sroie", timeout=120)
+    assert by_name.returncode == 2 and "labels receipts, not contracts" in by_name.stderr
+
+
+def test_an_unknown_dataset_is_a_clear_error_not_a_fallback() -> None:
+    result = _docket("eval", "--dataset", "invoices-2020", timeout=120)
+    assert result.returncode == 2
+    assert "Unknown dataset 'invoices-2020'" in result.stderr and "sroie" in result.stderr
+    result = _docket("adapters", "train", "--data", "invoices-2020", timeout=120)
+    assert result.returncode == 2 and "neither a registered dataset" in result.stderr
 
 
 @needs_datasets

@@ -40,11 +40,11 @@ def test_conversion_is_cached_by_content_hash(settings: Any) -> None:
 def test_model_writes_a_schema_valid_receipt(name: str, settings: Any, runtime: Runtime) -> None:
     model = runtime if name == runtime.name else OnnxRuntime(
         prepare(name, settings.model_cache_dir))
-    extraction = extract(_document(RECEIPT_TEXT), doctypes.RECEIPT, model, settings)
+    extraction = extract(_document(RECEIPT_TEXT), doctypes.get("receipt"), model, settings)
     generation = extraction.generation
     assert generation.output_tokens > 0 and generation.decode_tokens_per_s > 0
     if generation.finished:  # a complete answer parses by construction
-        doctypes.RECEIPT.draft_model.model_validate(json.loads(generation.text))
+        doctypes.get("receipt").draft_model.model_validate(json.loads(generation.text))
     assert extraction.record is not None
     assert 0 < generation.mean_probability <= 1
 
@@ -61,14 +61,14 @@ def test_an_answer_that_reaches_its_budget_is_closed_not_cut(settings: Any,
     lines = [f"Item {n} widget {n}.00" for n in range(1, 25)]
     text = RECEIPT_TEXT.replace("The Overstory 18.99", "\n".join(lines))
     budgeted = settings.model_copy(update={"max_new_tokens": 90})
-    extraction = extract(_document(text), doctypes.RECEIPT, runtime, budgeted)
+    extraction = extract(_document(text), doctypes.get("receipt"), runtime, budgeted)
     generation = extraction.generation
     assert generation.finished and generation.closed_early
     assert generation.output_tokens <= 90
-    draft = doctypes.RECEIPT.draft_model.model_validate(json.loads(generation.text))
+    draft = doctypes.get("receipt").draft_model.model_validate(json.loads(generation.text))
     assert draft.merchant_name  # written before the close
     assert "output_closed_early" in {v.rule for v in extraction.violations}
     assert "output_truncated" not in {v.rule for v in extraction.violations}
     # With room to spare the same document is not closed early.
-    roomy = extract(_document(RECEIPT_TEXT), doctypes.RECEIPT, runtime, settings)
+    roomy = extract(_document(RECEIPT_TEXT), doctypes.get("receipt"), runtime, settings)
     assert not roomy.generation.closed_early

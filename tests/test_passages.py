@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline import doctypes
 from pipeline.document import Document, Line, Page
 from pipeline.passages import GAP, context_for, truncated
 
@@ -23,13 +24,13 @@ def _contract(filler_pages: int) -> Document:
 
 def test_a_short_document_is_read_whole() -> None:
     doc = _contract(0)
-    context = context_for(doc, "contract", 2000)
+    context = context_for(doc, doctypes.get("contract").cues, 2000)
     assert not context.selected and context.text == doc.text()
 
 
 def test_selection_keeps_the_governing_law_and_term_that_a_cut_loses() -> None:
     doc = _contract(5)
-    context = context_for(doc, "contract", 2000)
+    context = context_for(doc, doctypes.get("contract").cues, 2000)
     cut = truncated(doc, 2000)
     assert context.selected and len(context.text) <= 2000
     assert "entered into as of March 3, 2019" in context.text  # the opening stays
@@ -40,4 +41,4 @@ def test_selection_keeps_the_governing_law_and_term_that_a_cut_loses() -> None:
 
 def test_types_without_keywords_are_cut_at_the_budget() -> None:
     doc = _contract(5)
-    assert context_for(doc, "receipt", 500).text == doc.text()[:500]
+    assert context_for(doc, doctypes.get("receipt").cues, 500).text == doc.text()[:500]

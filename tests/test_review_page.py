@@ -327,7 +327,7 @@ def test_correcting_a_contract_party_and_an_invalid_answer(
     run = conn.execute("SELECT * FROM extraction_runs WHERE document_id = %s ORDER BY id DESC",
                        (contract_id,)).fetchone()
     assert run is not None
-    draft = review.draft_from_output(doctypes.CONTRACT, run["raw_output"])
+    draft = review.draft_from_output(doctypes.get("contract"), run["raw_output"])
     if not draft["parties"]:
         pytest.fail(f"the model found no party in the NDA: {run['raw_output']}")
 
@@ -345,7 +345,7 @@ def test_correcting_a_contract_party_and_an_invalid_answer(
 
     # An answer that did not fit the schema (output_invalid: no record) is corrected from
     # its raw draft: the reviewer fills the empty party name.
-    broken = {**review.draft_from_output(doctypes.CONTRACT, run["raw_output"]),
+    broken = {**review.draft_from_output(doctypes.get("contract"), run["raw_output"]),
               "parties": [{"name": "", "role": None}]}
     bad_run = {k: run[k] for k in ("model", "model_sha256", "adapter", "classifier",
                                    "classifier_confidence", "timings_ms", "prompt_tokens",
@@ -354,7 +354,7 @@ def test_correcting_a_contract_party_and_an_invalid_answer(
     bad_run.update(raw_output=json.dumps(broken), valid=False, violations=[
         {"rule": "output_invalid", "message": "does not fit", "fields": []}])
     with conn.transaction():
-        bad_id = records.save_run(conn, contract_id, doctypes.CONTRACT, bad_run, None, [])
+        bad_id = records.save_run(conn, contract_id, doctypes.get("contract"), bad_run, None, [])
     with pytest.raises(review.CorrectionError, match="parties\\[0\\].name is required"):
         review.apply_corrections(conn, contract_id, {"title": "NDA"}, admin)
     result = review.apply_corrections(

@@ -63,7 +63,7 @@ def test_rerun_replaces_the_record(conn: psycopg.Connection, settings: Any) -> N
                          "amount": "3.00"}]}
     for total in ("3.00", "4.00"):
         with conn.transaction():
-            records.save_run(conn, doc_id, doctypes.RECEIPT, _run(),
+            records.save_run(conn, doc_id, doctypes.get("receipt"), _run(),
                              {**record, "total": total})
     rows = conn.execute("SELECT total FROM receipts WHERE document_id = %s", (doc_id,)).fetchall()
     assert [r["total"] for r in rows] == [Decimal("4.00")]

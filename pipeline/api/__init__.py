@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from pipeline import doctypes
 from pipeline.api import documents, records, review_api, review_pages, signin
 from pipeline.storage import db
 
 app = FastAPI(
     title="Docket",
     version="0.1.0",
-    description="Offline document extraction: receipts and contracts → validated records. "
+    description=f"Offline document extraction: {', '.join(f'{n}s' for n in doctypes.REGISTRY)} "
+    "→ validated records. "
     "Send an API key in the X-API-Key header (`docket keys create --role ROLE --name NAME`).",
 )
 app.include_router(documents.router)

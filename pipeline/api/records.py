@@ -10,39 +10,44 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from pipeline import doctypes, exports, query
 from pipeline.api.access import require
 from pipeline.api.errors import ERROR_RESPONSES
-from pipeline.doctypes import DocType
+from pipeline.doctypes import Aggregate, DocType
 from pipeline.provenance import FieldEvidence
 from pipeline.query import QueryError, RecordQuery
 from pipeline.storage.db import connect
-from pipeline.views import (
-    ContractPartyRow,
-    ContractRow,
-    ReceiptItemRow,
-    ReceiptRow,
-    SpendRow,
-)
 
 router = APIRouter(tags=["records"], dependencies=[Depends(require("query"))],
                    responses=ERROR_RESPONSES)
 
 QUERYABLE = [name for name, t in doctypes.REGISTRY.items() if t.query is not None]
+_CONFIGS = [t.query for t in doctypes.REGISTRY.values() if t.query is not None]
+# The response unions hold every queryable type's rows (each row model has every column
+# required, so a row can only validate as its own type's).
+if TYPE_CHECKING:
+    AnyRow = BaseModel
+    AnyRows = list[BaseModel]
+    AnyChildren = list[BaseModel]
+else:
+    AnyRow = Union[tuple(c.row_model for c in _CONFIGS)]  # noqa: UP007
+    AnyRows = Union[tuple(list[c.row_model] for c in _CONFIGS)]  # noqa: UP007
+    AnyChildren = Union[tuple(list[c.child_model] for c in _CONFIGS)]  # noqa: UP007
+VIEWS = ", ".join(f"analytics.{c.view}" for c in _CONFIGS)
+CHILDREN = ", ".join(f"analytics.{c.children_view}" for c in _CONFIGS)
 DocTypeName = Annotated[str, Path(description=f"document type: {', '.join(QUERYABLE)}")]
 Filters = Annotated[RecordQuery, Query()]
 
 
 class RecordPage(BaseModel):
     document_type: str
-    items: list[ReceiptRow] | list[ContractRow] = Field(
-        description="rows of analytics.receipts or analytics.contracts")
+    items: AnyRows = Field(description=f"rows of one of {VIEWS}")
     total: int = Field(description="rows matching the filters, all pages")
     limit: int
     offset: int
@@ -62,20 +67,12 @@ class RunInfo(BaseModel):
 
 class RecordDetail(BaseModel):
     document_type: str
-    record: ReceiptRow | ContractRow
-    children: list[ReceiptItemRow] | list[ContractPartyRow] = Field(
-        description="receipt items or contract parties, in document order")
+    record: AnyRow
+    children: AnyChildren = Field(
+        description=f"the record's list rows ({CHILDREN}), in document order")
     run: RunInfo | None = Field(description="the latest extraction run")
     fields: list[FieldEvidence] = Field(
         description="the latest run's values with confidence and where they are in the document")
-
-
-class SpendPage(BaseModel):
-    items: list[SpendRow]
-    total: int = Field(description="groups (merchant, month, currency) in all")
-    limit: int
-    offset: int
-    next_offset: int | None
 
 
 def _doctype(name: str) -> DocType:
@@ -143,14 +140,31 @@ def get_record(doc_type: DocTypeName, document_id: uuid.UUID) -> dict[str, Any]:
     return {"document_type": doctype.name, **found}
 
 
-@router.get("/v1/aggregates/receipts/spend", response_model=SpendPage)
-def receipts_spend(filters: Filters) -> dict[str, Any]:
-    """Receipt totals by merchant, month and currency over the receipts matching the filters
-    (dated receipts only). Sortable: merchant_name, month, currency, receipts, total."""
-    try:
-        with connect() as conn:
-            rows, total = query.spend(conn, filters)
-    except QueryError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    return {"items": rows, "total": total, "limit": filters.limit, "offset": filters.offset,
-            "next_offset": _next(filters.offset, filters.limit, len(rows), total)}
+def _add_aggregate_route(doctype: DocType, agg: Aggregate) -> None:
+    """GET /v1/aggregates/<view>/<name>: one page of a type's aggregate (declared by its
+    package) over the records matching the filters."""
+    assert doctype.query is not None
+    row: Any = agg.row_model
+    page = create_model(f"{agg.name.title()}Page", items=(list[row], ...),
+                        total=(int, Field(description="groups in all")), limit=(int, ...),
+                        offset=(int, ...), next_offset=(int | None, ...))
+
+    def route(filters: Filters) -> dict[str, Any]:
+        try:
+            with connect() as conn:
+                rows, total = query.aggregate(conn, doctype, agg, filters)
+        except QueryError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        return {"items": rows, "total": total, "limit": filters.limit,
+                "offset": filters.offset,
+                "next_offset": _next(filters.offset, filters.limit, len(rows), total)}
+
+    route.__name__ = f"{doctype.query.view}_{agg.name}"
+    route.__doc__ = f"{agg.description} Sortable: {', '.join(agg.sortable)}."
+    router.add_api_route(f"/v1/aggregates/{doctype.query.view}/{agg.name}", route,
+                         methods=["GET"], response_model=page)
+
+
+for _doctype_with_query in doctypes.REGISTRY.values():
+    for _agg in _doctype_with_query.query.aggregates if _doctype_with_query.query else ():
+        _add_aggregate_route(_doctype_with_query, _agg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,13 +43,18 @@ def analyst_url(settings: Settings | None = None) -> str:
     return psycopg.conninfo.make_conninfo(settings.database_url, user=ANALYST_ROLE)
 
 
-def migrate(database_url: str | None = None, revision: str = "head") -> None:
-    """Bring the database schema to `revision` with Alembic."""
+def migrate(database_url: str | None = None, revision: str = "heads") -> None:
+    """Bring the database schema to `revision` with Alembic: by default every branch's head
+    (the core schema's, and those of type packages that carry their own migrations)."""
     from alembic import command
     from alembic.config import Config
 
+    from pipeline import doctypes
+
     config = Config(str(MIGRATIONS / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS))
+    locations = [MIGRATIONS / "versions", *doctypes.migration_dirs()]
+    config.set_main_option("version_locations", os.pathsep.join(map(str, locations)))
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url))
     command.upgrade(config, revision)
 

@@ -10,14 +10,12 @@ sources that know it, and keeps the base model's behaviour elsewhere.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from pipeline.doctypes import DocType
-from schemas.common import parse_date
 
 
 @dataclass(frozen=True)
@@ -78,64 +76,3 @@ def draft_target(doctype: DocType, draft: dict[str, Any], unscored: set[str], ke
 def _list_fields(doctype: DocType) -> set[str]:
     schema = doctype.json_schema()["properties"]
     return {name for name, spec in schema.items() if spec.get("type") == "array"}
-
-
-# --- per dataset ---------------------------------------------------------------------------
-
-
-def sroie_draft(labels: dict[str, list[str]]) -> tuple[dict[str, Any], set[str]]:
-    """SROIE labels company, address, date and total; everything else is unscored."""
-    first = {key: values[0] for key, values in labels.items()}
-    draft = {
-        "merchant_name": first.get("company"),
-        "merchant_address": first.get("address"),
-        "date": first.get("date"),
-        "total": first.get("total"),
-    }
-    return draft, {"currency", "subtotal", "tax", "payment_method", "items"}
-
-
-_DATE_PHRASE = re.compile(
-    r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?[A-Z][a-z]+,?\s+\d{4}"
-    r"|[A-Z][a-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
-    r"|\d{1,2}/\d{1,2}/\d{2,4})\b"
-)
-
-
-def date_as_stated(iso: str, text: str) -> str:
-    """The first phrase in the text that is the labelled date, else the ISO date itself."""
-    for match in _DATE_PHRASE.finditer(text):
-        phrase = " ".join(match.group(0).split())
-        parsed = parse_date(phrase, month_first=True)
-        if parsed is not None and parsed.isoformat() == iso:
-            return phrase
-    return iso
-
-
-def as_stated(label: str, text: str) -> str:
-    """The label spelled as the document spells it (case, line breaks), without commas, as
-    Kleister writes its values; the label itself where the document has no such span."""
-    words = [re.escape(word.strip(",")) for word in label.split() if word.strip(",")]
-    if not words:
-        return label
-    found = re.search(r"[\s,]*".join(words), text, re.IGNORECASE)
-    if found is None:
-        return label
-    stated = " ".join(found.group(0).replace(",", " ").split())
-    return stated if stated.upper() == " ".join(label.replace(",", " ").split()).upper() else label
-
-
-def kleister_draft(labels: dict[str, list[str]], text: str) -> tuple[dict[str, Any], set[str]]:
-    """Kleister labels parties, effective date, term and jurisdiction; a missing key means the
-    contract has none (scored null). Titles, roles, notice and signatories are unscored."""
-    first = {key: values[0] for key, values in labels.items()}
-    draft = {
-        "parties": [{"name": as_stated(name, text), "role": None}
-                    for name in labels.get("party", [])],
-        "effective_date": (date_as_stated(first["effective_date"], text)
-                           if "effective_date" in first else None),
-        "term": first.get("term"),
-        "jurisdiction": (as_stated(first["jurisdiction"], text)
-                         if "jurisdiction" in first else None),
-    }
-    return draft, {"title", "parties.role", "termination_notice", "signatories"}

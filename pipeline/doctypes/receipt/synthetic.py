@@ -2,7 +2,7 @@
 
 SROIE labels four fields (company, date, address, total). An adapter trained on those alone
 never learns when an item list ends, nor subtotal, tax, currency or payment; the base model's
-item lists run to the token budget (30 s a receipt, cut answers). A few hundred generated
+item lists run to the token budget (slow, cut answers). A few hundred generated
 receipts, laid out as OCR reads a till slip (one text box a line, columns split), carry full
 labels for those fields; SROIE's unlabelled fields are left out of the loss, so each source
 teaches only what it knows.
@@ -11,9 +11,9 @@ teaches only what it knows.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+
+from pipeline.doctypes.base import Synthetic
 
 CENT = Decimal("0.01")
 
@@ -95,14 +95,7 @@ def _money(value: Decimal, decimal_comma: bool = False) -> str:
     return text.replace(".", ",") if decimal_comma else text
 
 
-@dataclass(frozen=True)
-class SyntheticReceipt:
-    key: str
-    text: str  # as OCR lines
-    labels: dict[str, Any]  # the complete receipt draft
-
-
-def receipt(seed: int) -> SyntheticReceipt:
+def receipt(seed: int) -> Synthetic:
     """One receipt; the same seed always gives the same receipt."""
     rng = random.Random(seed)
     merchant, region = rng.choice(_MERCHANTS)
@@ -190,4 +183,4 @@ def receipt(seed: int) -> SyntheticReceipt:
             for name, qty, unit, amount in items
         ],
     }
-    return SyntheticReceipt(f"synthetic-{seed}", "\n".join(line for line in lines if line), labels)
+    return Synthetic(f"synthetic-{seed}", "\n".join(line for line in lines if line), labels)

@@ -1,7 +1,7 @@
-"""The rows of the `analytics` views, as the query API returns them.
+"""The rows of the receipt's `analytics` views, as the query API returns them.
 
 Every field is required (a view row always has every column, perhaps null), so a receipt row
-can never be mistaken for a contract row when a response holds either.
+can never be mistaken for another type's row when a response holds either.
 """
 
 from __future__ import annotations
@@ -46,37 +46,6 @@ class ReceiptItemRow(BaseModel):
     quantity: Decimal | None
     unit_price: Decimal | None
     amount: Decimal | None
-
-
-class ContractRow(BaseModel):
-    """A row of `analytics.contracts`."""
-
-    document_id: uuid.UUID
-    filename: str
-    status: str
-    uploaded_at: dt.datetime
-    title: str | None
-    effective_date: dt.date | None
-    effective_date_text: str | None
-    term: str | None
-    jurisdiction: str | None
-    termination_notice: str | None
-    signatories: list[str]
-    parties: list[str]
-    adapter: str | None
-    reviewed: bool
-
-
-class ContractPartyRow(BaseModel):
-    """A row of `analytics.contract_parties` (position counts from 1)."""
-
-    document_id: uuid.UUID
-    position: int
-    name: str
-    role: str | None
-    effective_date: dt.date | None
-    jurisdiction: str | None
-    term: str | None
 
 
 class SpendRow(BaseModel):

@@ -1,0 +1,144 @@
+"""What a document type and a labelled dataset are: the two things a type package declares.
+
+A type package (`pipeline/doctypes/<name>/`) defines `DOCTYPE` (a `DocType`) and, when it has
+labelled documents, `DATASETS` (a tuple of `Dataset`). Nothing outside the package names the
+type: the router's classes, the API's response unions, CLI choices, review hints, training
+targets and eval scorers are all read from these two objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from schemas.common import RuleViolation
+
+Cues = tuple[tuple[re.Pattern[str], float], ...]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """Groups of a type's records, served at /v1/aggregates/<view>/<name> with the records
+    filters. SQL fragments are fixed text of the type's package, never user input."""
+
+    name: str
+    description: str  # the route's help
+    row_model: type[BaseModel]  # one group
+    select: str  # the group's columns over the view, e.g. "currency, sum(total) AS total"
+    group_by: str
+    where: str | None = None  # a condition every grouped row meets
+    sortable: tuple[str, ...] = ()  # whitelisted `sort` columns (the row's)
+    default_sort: str = ""
+    tie_breakers: tuple[str, ...] = ()  # make pages stable
+
+
+@dataclass(frozen=True)
+class QueryConfig:
+    """How analysts query a type (pipeline.query, the records API, `docket export`)."""
+
+    view: str  # in schema analytics: one row per record
+    date_column: str  # date_from / date_to
+    name_column: str  # the `name` filter: a text column, or a text[] one (any element)
+    row_model: type[BaseModel]  # a row of `view`
+    children_view: str  # in schema analytics: the record's list rows
+    children_order: str  # their order column
+    child_model: type[BaseModel]
+    sortable: tuple[str, ...]  # whitelisted `sort` columns
+    default_sort: str  # '-col' for descending
+    amount_column: str | None = None  # min_total / max_total; None: the type has no amount
+    name_is_array: bool = False
+    name_means: str = "name"  # what the `name` filter matches, in words (help texts)
+    extra_views: tuple[str, ...] = ()  # the type's other analytics views (for `docket query`)
+    aggregates: tuple[Aggregate, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocType:
+    name: str
+    description: str  # one line, used in help texts and the API description
+    draft_model: type[BaseModel]  # what the model writes (constrained decoding schema)
+    record_model: type[BaseModel]  # what is validated and stored
+    to_record: Callable[[Any], BaseModel]
+    check_rules: Callable[[Any, dt.date | None], list[RuleViolation]]
+    instruction: str  # the extraction prompt's instruction
+    table: str  # typed table for the record's scalar fields, keyed by document_id
+    child_tables: dict[str, str] = field(default_factory=dict)  # list field → child table
+    adapter: str | None = None  # folder name under adapters/, if one is trained
+    context_chars: int = 6000  # of the document the model reads (see pipeline.passages)
+    cues: Cues = ()  # passage cues: phrases that mark a line of a long document worth reading
+    query: QueryConfig | None = None  # None: not in the analytics views
+    # Review form: a schema pattern → what it accepts, in words a reviewer understands.
+    pattern_hints: dict[str, str] = field(default_factory=dict)
+    # What `docket run` / `docket status` show of a record first (a list field: its length,
+    # or its entries' names).
+    summary_fields: tuple[str, ...] = ()
+    # Router training: where the extra window of each train document starts (fractions).
+    router_windows: tuple[float, ...] = (0.25,)
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.draft_model.model_json_schema()
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document of a dataset (or of the machine's prose, for the router) before conversion."""
+
+    dataset: str  # a registered dataset's name, "other-text" or "samples"
+    key: str  # id within the dataset
+    label: str  # its document type
+    split: str  # "train" or "dev"
+    path: Path
+    filename: str  # the upload name convert() sees (a hint only)
+    snippet_chars: int | None = None  # router negatives: cut the converted text to about this
+    window: float = 0.0  # > 0: a later window, from this fraction of the text (augmentation)
+    labels: dict[str, list[str]] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass
+class Score:
+    """One document's answer scored against its labels, the dataset's own way."""
+
+    correct: dict[str, bool] = field(default_factory=dict)  # answer path → right?
+    pairs: tuple[set[tuple[str, str]], set[tuple[str, str]]] = (set(), set())  # pred, gold
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Synthetic:
+    """A generated, fully labelled document: its text as OCR would give it, and its draft."""
+
+    key: str
+    text: str
+    labels: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A labelled dataset in `../shared/datasets/<folder>`: its documents, splits, training
+    targets and scorer. Dev documents train nothing; `docket eval` scores them."""
+
+    name: str
+    doc_type: str
+    folder: str  # under the datasets directory
+    description: str
+    looks_like: Callable[[Path], bool]  # is this folder in the dataset's layout?
+    sources: Callable[[Path], list[Source]]  # every document with labels and split
+    # labels + the context the model reads → the target draft and the paths it cannot teach
+    target: Callable[[dict[str, list[str]], str], tuple[dict[str, Any], set[str]]]
+    score: Callable[[dict[str, list[str]], dict[str, Any]], Score]
+    # all documents' scores → {"fields": per-field figures, <headline>: the headline figure}
+    summarize: Callable[[list[Score]], dict[str, Any]]
+    headline: str  # the summary key of the headline figure, e.g. "f1"
+    # does the context hold this labelled value? (the bound passage selection puts on recall)
+    holds: Callable[[str, str, str], bool] | None = None
+    synthetic: Callable[[int], Synthetic] | None = None  # a generated document from a seed
+    default_synthetic: int = 0  # generated documents added to training by default
+
+    def path(self, datasets_dir: Path) -> Path:
+        return datasets_dir / self.folder

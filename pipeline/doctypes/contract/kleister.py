@@ -1,0 +1,170 @@
+"""Kleister-NDA: non-disclosure agreements (EDGAR PDFs) labelled with parties, effective date,
+term and jurisdiction, split by the dataset's own `train/` and `dev-0/` folders.
+
+Scoring is the dataset's own: F1 over (key, value) pairs, values upper-cased and white space
+collapsed; commas are dropped on both sides, as the labels drop them ("Nike Inc." for
+"NIKE, Inc.").
+"""
+
+from __future__ import annotations
+
+import csv
+import lzma
+import re
+from pathlib import Path
+from typing import Any
+
+from pipeline.doctypes.base import Dataset, Score, Source
+from schemas.common import parse_date
+
+KEYS = ("party", "jurisdiction", "term", "effective_date")
+
+
+def looks_like(folder: Path) -> bool:
+    return (folder / "documents").is_dir() and (folder / "train").is_dir()
+
+
+def sources(folder: Path) -> list[Source]:
+    """The PDFs with their (key, value) labels, split by the dataset's own folders."""
+    out = []
+    for sub, split in (("train", "train"), ("dev-0", "dev")):
+        with lzma.open(folder / sub / "in.tsv.xz", "rt", encoding="utf-8") as fh:
+            names = [row[0] for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)]
+        expected = folder / sub / "expected.tsv"
+        lines = expected.read_text(encoding="utf-8").splitlines() if expected.is_file() else []
+        for n, name in enumerate(names):
+            path = folder / "documents" / name
+            if not path.is_file():
+                continue
+            labels: dict[str, list[str]] = {}
+            for pair in (lines[n].split() if n < len(lines) else []):
+                key, _, value = pair.partition("=")
+                labels.setdefault(key, []).append(value.replace("_", " "))
+            out.append(Source("kleister-nda", Path(name).stem, "contract", split, path, name,
+                              labels=labels))
+    return out
+
+
+# --- training targets: labels spelled as the contract spells them --------------------------
+
+_DATE_PHRASE = re.compile(
+    r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?[A-Z][a-z]+,?\s+\d{4}"
+    r"|[A-Z][a-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|\d{1,2}/\d{1,2}/\d{2,4})\b"
+)
+
+
+def date_as_stated(iso: str, text: str) -> str:
+    """The first phrase in the text that is the labelled date, else the ISO date itself."""
+    for match in _DATE_PHRASE.finditer(text):
+        phrase = " ".join(match.group(0).split())
+        parsed = parse_date(phrase, month_first=True)
+        if parsed is not None and parsed.isoformat() == iso:
+            return phrase
+    return iso
+
+
+def as_stated(label: str, text: str) -> str:
+    """The label spelled as the document spells it (case, line breaks), without commas, as
+    Kleister writes its values; the label itself where the document has no such span."""
+    words = [re.escape(word.strip(",")) for word in label.split() if word.strip(",")]
+    if not words:
+        return label
+    found = re.search(r"[\s,]*".join(words), text, re.IGNORECASE)
+    if found is None:
+        return label
+    stated = " ".join(found.group(0).replace(",", " ").split())
+    return stated if stated.upper() == " ".join(label.replace(",", " ").split()).upper() else label
+
+
+def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], set[str]]:
+    """Parties, effective date, term and jurisdiction; a missing key means the contract has
+    none (scored null). Titles, roles, notice and signatories are unscored."""
+    first = {key: values[0] for key, values in labels.items()}
+    draft = {
+        "parties": [{"name": as_stated(name, context), "role": None}
+                    for name in labels.get("party", [])],
+        "effective_date": (date_as_stated(first["effective_date"], context)
+                           if "effective_date" in first else None),
+        "term": first.get("term"),
+        "jurisdiction": (as_stated(first["jurisdiction"], context)
+                         if "jurisdiction" in first else None),
+    }
+    return draft, {"title", "parties.role", "termination_notice", "signatories"}
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+
+def norm(text: str | None) -> str:
+    return " ".join(str(text or "").replace(",", " ").split()).upper()
+
+
+def pairs(record: dict[str, Any]) -> set[tuple[str, str]]:
+    found = {("party", norm(p["name"])) for p in record.get("parties") or [] if p.get("name")}
+    for key in ("jurisdiction", "term", "effective_date"):
+        if record.get(key):
+            found.add((key, norm(record[key])))
+    return found
+
+
+def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
+    gold = {(key, norm(value)) for key, values in labels.items() for value in values}
+    predicted = pairs(record)
+    scored = Score(pairs=(predicted, gold))
+    for n, party in enumerate(record.get("parties") or []):
+        scored.correct[f"parties[{n}].name"] = ("party", norm(party.get("name"))) in gold
+    for key in ("jurisdiction", "term", "effective_date"):
+        if record.get(key) or any(k == key for k, _ in gold):
+            scored.correct[key] = (key, norm(record.get(key))) in gold
+    for key in KEYS:
+        missed = sorted(v for k, v in gold - predicted if k == key)
+        extra = sorted(v for k, v in predicted - gold if k == key)
+        if missed or extra:
+            scored.errors.append({"field": key, "predicted": extra, "expected": missed})
+    return scored
+
+
+def f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def _counts(scores: list[Score], key: str | None) -> tuple[int, int, int]:
+    def n(found: set[tuple[str, str]]) -> int:
+        return len({p for p in found if key is None or p[0] == key})
+
+    return (sum(n(s.pairs[0] & s.pairs[1]) for s in scores),
+            sum(n(s.pairs[0] - s.pairs[1]) for s in scores),
+            sum(n(s.pairs[1] - s.pairs[0]) for s in scores))
+
+
+def summarize(scores: list[Score]) -> dict[str, Any]:
+    """F1 per key and over all pairs (the headline)."""
+    return {"fields": {key: round(f1(*_counts(scores, key)), 4) for key in KEYS},
+            "f1": round(f1(*_counts(scores, None)), 4)}
+
+
+def holds(key: str, value: str, text: str) -> bool:
+    """Does the text hold the labelled value, spelled as a copier could write it?"""
+    if key == "effective_date":
+        return date_as_stated(value, text) != value
+    if key == "term":
+        number, _, unit = value.partition(" ")
+        return number in text and unit[:4].lower() in text.lower()
+    return norm(as_stated(value, text)) == norm(value) and value.split()[0].strip(",").lower() \
+        in text.lower()
+
+
+DATASET = Dataset(
+    name="kleister-nda",
+    doc_type="contract",
+    folder="kleister-nda",
+    description="Kleister-NDA contracts (parties, effective date, term, jurisdiction)",
+    looks_like=looks_like,
+    sources=sources,
+    target=target,
+    score=score,
+    summarize=summarize,
+    headline="f1",
+    holds=holds,
+)

@@ -1,0 +1,73 @@
+"""What one `docket adapters train` learns from: a dataset's train split, reviewers'
+corrections, or both, and whether it continues the type's current adapter.
+
+The CLI only parses options and shows progress; the decisions live here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline import datasets
+from pipeline.settings import Settings
+from pipeline.slm.adapters import available
+from pipeline.training.targets import Target
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class TrainingJob:
+    doc_type: str
+    targets: list[Target] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)  # the manifest's `training`
+    init_adapter: Path | None = None  # continue this adapter instead of a new one
+
+
+def plan(doc_type: str | None, data: str | None, from_corrections: bool, resume: bool,
+         synthetic: int | None, limit: int | None, settings: Settings,
+         progress: Progress | None = None) -> TrainingJob:
+    """Gather the targets and decide what the run starts from; ValueError says what is wrong
+    (nothing to learn from, a dataset of another type, no adapter to continue)."""
+    from pipeline.training.data import training_targets
+
+    if data is None and not from_corrections:
+        raise ValueError("Nothing to learn from: give --data NAME (a registered dataset, or a "
+                         "folder in one's layout), --from-corrections, or both.")
+    dataset = folder = None
+    if data is not None:
+        dataset, folder = datasets.resolve(data)
+        if doc_type is not None and dataset.doc_type != doc_type:
+            raise ValueError(f"The dataset '{dataset.name}' labels {dataset.doc_type}s, "
+                             f"not {doc_type}s.")
+        doc_type = dataset.doc_type
+    if doc_type is None:
+        raise ValueError("Which type? Give --type with --from-corrections alone.")
+    job = TrainingJob(doc_type)
+    current = next((a for a in available() if a.name == doc_type), None)
+    if dataset is not None and folder is not None:
+        n_synthetic = dataset.default_synthetic if synthetic is None else synthetic
+        job.targets, job.summary = training_targets(dataset, folder, settings, n_synthetic,
+                                                    limit, progress)
+    if from_corrections:
+        from pipeline.storage.db import connect
+        from pipeline.training.corrections import correction_targets
+
+        unlearned = current.manifest.get("unlearned", []) if current else []
+        with connect() as conn:
+            reviewed, reviewed_summary = correction_targets(conn, doc_type, settings, unlearned)
+        job.targets += reviewed
+        job.summary = {**job.summary, **reviewed_summary}
+    if resume and current is None:
+        raise ValueError(f"There is no {doc_type} adapter to continue; train one first "
+                         "(drop --continue).")
+    if current is not None and (resume or data is None):
+        job.init_adapter = current.path
+        job.summary["continued_from"] = {
+            "adapter": current.name, "created_at": current.manifest.get("created_at"),
+            "training": current.manifest.get("training", {}),
+        }
+    return job
