@@ -4,8 +4,8 @@ Why it is shaped this way:
 - The loss is on the target JSON only, and only on the pieces the source labels
   (`targets.Piece.scored`); the prompt is context.
 - The output layer (262k tokens × 640, ~170M of the 270M parameters) is applied only at the
-  scored positions (`logits_to_keep` with indices): prompts are 300–900 tokens, targets 40–150,
-  so this skips most of the step's cost.
+  scored positions (`logits_to_keep` with indices): prompts are several times longer than
+  targets, so this skips most of the step's cost.
 - Batch size 1 (no padding wasted on 2 cores), gradients accumulated over `accumulate` examples.
 - Steps on long Kleister examples were slow with adapters on every layer and dropout;
   adapters only above the lowest layers (`adapter_spec`), no dropout and shorter contract
