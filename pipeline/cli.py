@@ -362,6 +362,7 @@ def _print_batch(batch_id: uuid.UUID) -> None:
     from pipeline.settings import get_settings
     from pipeline.storage import documents, records
     from pipeline.storage.db import connect
+    from pipeline.storage.documents import Status
 
     with connect() as conn:
         counts = documents.batch_counts(conn, batch_id)
@@ -373,7 +374,7 @@ def _print_batch(batch_id: uuid.UUID) -> None:
     for column in ("file", "type", "status", "extracted", "why"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        if row["status"] == "needs_review" and row["violations"]:
+        if row["status"] == Status.NEEDS_REVIEW and row["violations"]:
             why = "\n".join(v["rule"] for v in row["violations"])  # full text: API and SQL
         else:
             why = row["error"] or ""
@@ -419,6 +420,7 @@ def extract(
     from pipeline.process import run_stages
     from pipeline.settings import get_settings
     from pipeline.slm.factory import get_runtime
+    from pipeline.storage.documents import Status
 
     settings = get_settings()
     runtime = get_runtime(settings)
@@ -431,8 +433,8 @@ def extract(
             "file": str(path),
             "document_type": outcome.document_type,
             "record": outcome.record_json(),
-            "valid": outcome.status == "done",
-            "errors": ([outcome.error] if outcome.status == "failed" and outcome.error else [])
+            "valid": outcome.status == Status.DONE,
+            "errors": ([outcome.error] if outcome.status == Status.FAILED and outcome.error else [])
             + [f"{v['rule']}: {v['message']}" for v in outcome.violations_json()],
             "timings_ms": outcome.timings_ms,
             "adapter": outcome.extraction.generation.adapter if outcome.extraction else None,

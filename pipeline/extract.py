@@ -163,8 +163,8 @@ def _refuse_invalid_values(doctype: DocType, raw: Any) -> list[tuple[str, Any]]:
     """Set to null, in place, each string value the draft model refuses; return (path, value).
 
     xgrammar's regex grammar is looser than pydantic's in places (a unit price '955629630'
-    passed the grammar of a 1–7 digit amount): such values made 8 of 83 SROIE dev answers
-    lose their whole record before, and one bad value must not cost the whole record.
+    passed the grammar of a 1–7 digit amount), and one bad value must not cost the whole
+    record (the README has how many answers this saved).
     """
     if not isinstance(raw, dict):
         return []

@@ -40,7 +40,7 @@ def test_an_extra_type_package_works_end_to_end() -> None:
     code, detail = seen["detail"]
     assert code == 200 and detail["record"]["subject"] == row["subject"]
     assert len(detail["children"]) == detail["record"]["recipient_count"]
-    assert detail["run"]["document_type"] == "memo"
+    assert detail["document_type"] == "memo" and detail["run"]["source"] == "model"
     code, page = seen["page"]
     assert code == 200 and 'name="field:subject"' in page and "recipients" in page
     code, corrected = seen["corrected"]

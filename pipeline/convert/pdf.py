@@ -90,7 +90,7 @@ def _text_layer(page: pdfium.PdfPage) -> list[Line]:
     characters; `to_lines` puts them in reading order.
 
     Why characters, not pdfium's text rects: asking for the text inside each rect
-    (`get_text_bounded`) lost and doubled characters on 82 of Kleister-NDA's 337 contracts
+    (`get_text_bounded`) lost and doubled characters on a quarter of real contracts
     ("e aware corpora on av ng a p ace o" for "a Delaware corporation having a place of",
     "WAWARRANTIES" where bold is drawn twice); pdfium's own character list has neither fault.
     """

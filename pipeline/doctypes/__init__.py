@@ -11,6 +11,7 @@ hints, training targets, scorers) reads `REGISTRY` and `DATASETS` from here.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import pkgutil
@@ -49,13 +50,14 @@ def _packages() -> list[ModuleType]:
     return found
 
 
-_PACKAGES = _packages()
-
-
-def _register() -> tuple[dict[str, DocType], dict[str, Dataset]]:
+@functools.cache
+def _register() -> tuple[list[ModuleType], dict[str, DocType], dict[str, Dataset]]:
+    """Import the packages once, on first use (not at import: a package outside this folder
+    imports `pipeline.doctypes` itself)."""
+    packages = _packages()
     types: dict[str, DocType] = {}
     sets: dict[str, Dataset] = {}
-    for package in _PACKAGES:
+    for package in packages:
         doctype: DocType = package.DOCTYPE
         if doctype.name in types or doctype.name == UNKNOWN:
             raise RuntimeError(f"{package.__name__}: the type name '{doctype.name}' is taken")
@@ -67,38 +69,48 @@ def _register() -> tuple[dict[str, DocType], dict[str, Dataset]]:
                 raise RuntimeError(f"{package.__name__}: dataset '{data.name}' labels "
                                    f"'{data.doc_type}', not '{doctype.name}'")
             sets[data.name] = data
-    return types, sets
+    return packages, types, sets
 
 
-REGISTRY, DATASETS = _register()
+# Declared for type checkers; the values come from `__getattr__`, on first use.
+REGISTRY: dict[str, DocType]  # type name → DocType
+DATASETS: dict[str, Dataset]  # dataset name → Dataset
+
+
+def __getattr__(name: str) -> object:
+    if name == "REGISTRY":
+        return _register()[1]
+    if name == "DATASETS":
+        return _register()[2]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def migration_dirs() -> list[Path]:
     """Alembic version folders that type packages carry themselves (`<package>/migrations/`):
     how a type kept outside this repository brings its tables. Built-in types keep theirs in
     `migrations/versions/` with the rest of the schema."""
-    dirs = [Path(package.__file__).parent / "migrations" for package in _PACKAGES
+    dirs = [Path(package.__file__).parent / "migrations" for package in _register()[0]
             if package.__file__]
     return [d for d in dirs if d.is_dir()]
 
 
 def get(name: str) -> DocType:
     try:
-        return REGISTRY[name]
+        return _register()[1][name]
     except KeyError:
-        known = ", ".join(REGISTRY)
+        known = ", ".join(_register()[1])
         raise ValueError(f"Unknown document type '{name}'; known types: {known}") from None
 
 
 def dataset(name: str) -> Dataset:
     """A registered dataset by name; an unknown name is an error that lists the known ones."""
     try:
-        return DATASETS[name]
+        return _register()[2][name]
     except KeyError:
-        known = ", ".join(DATASETS) or "none"
+        known = ", ".join(_register()[2]) or "none"
         raise ValueError(f"Unknown dataset '{name}'; registered datasets: {known}") from None
 
 
 def datasets_of(doc_type: str) -> list[Dataset]:
     """The datasets labelled with this type (what its adapter trains on and is scored on)."""
-    return [d for d in DATASETS.values() if d.doc_type == doc_type]
+    return [d for d in _register()[2].values() if d.doc_type == doc_type]

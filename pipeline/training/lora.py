@@ -200,6 +200,12 @@ def save(model: Any, output_dir: Path) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(output_dir))
     (output_dir / "README.md").unlink(missing_ok=True)  # PEFT's empty model card
+    # PEFT records the base model's folder on this machine; a committed adapter names it
+    # (the manifest pins the weights by hash).
+    config_path = output_dir / "adapter_config.json"
+    config = json.loads(config_path.read_text())
+    config["base_model_name_or_path"] = Path(config["base_model_name_or_path"]).name
+    config_path.write_text(json.dumps(config, indent=2) + "\n")
     weights = output_dir / "adapter_model.safetensors"
     state = {k: v.to(torch.float16) for k, v in load_file(str(weights)).items()}
     save_file(state, str(weights), metadata={"format": "pt"})

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from pipeline.doctypes import DocType, QueryConfig
+from pipeline.doctypes.base import DocType, QueryConfig
 from schemas.common import RuleViolation, clean_text, parse_date
 
 Text = Annotated[str, StringConstraints(max_length=120)] | None
