@@ -1,6 +1,6 @@
 """Analysts' query API: list, filter, sort, page, export and aggregate records.
 
-Reads the `analytics` views through `pipeline.query`, so the API, `docket export` and SQL
+Reads the `analytics` views through `pipeline.analytics.query`, so the API, `docket export` and SQL
 written by hand against the views all agree. Every route needs a key with the `query`
 permission (analyst or admin).
 """
@@ -16,12 +16,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, create_model
 
-from pipeline import doctypes, exports, query
+from pipeline import doctypes
+from pipeline.analytics import exports, query
+from pipeline.analytics.query import QueryError, RecordQuery
 from pipeline.api.access import require
 from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.doctypes import Aggregate, DocType
 from pipeline.provenance import FieldEvidence
-from pipeline.query import QueryError, RecordQuery
 from pipeline.storage.db import connect
 
 router = APIRouter(tags=["records"], dependencies=[Depends(require("query"))],

@@ -18,7 +18,7 @@ from pipeline import doctypes, review
 from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.api.signin import gate
 from pipeline.api.templating import templates
-from pipeline.page_images import NoPageImage, render_page
+from pipeline.review.page_images import NoPageImage, render_page
 from pipeline.settings import get_settings
 from pipeline.storage import documents
 from pipeline.storage.db import connect

@@ -16,8 +16,8 @@ from psycopg import Connection
 
 from pipeline import doctypes
 from pipeline.document import Document
-from pipeline.page_images import has_page_images
 from pipeline.review.corrections import draft_from_output, entry_fields, leaves
+from pipeline.review.page_images import has_page_images
 from pipeline.storage import documents, records, reviews
 
 HIGH_CONFIDENCE = 0.9

@@ -1,5 +1,5 @@
 """Postgres, and the only package that writes SQL (apart from the analysts' query builder,
-`pipeline.query`, and the read-only SQL runner of `docket query`).
+`pipeline.analytics.query`, and the read-only SQL runner of `docket query`).
 
 `db` connections and migrations; `documents` batches, original bytes, conversions and the
 status of each document; `records` extraction runs and the typed record tables (one

@@ -1,4 +1,5 @@
-"""`docket query` (SQL as the read-only analyst role) and `docket export` (CSV / Parquet).
+"""`docket query` (SQL as the read-only analyst role) and `docket export` (CSV / Parquet),
+over `pipeline.analytics`.
 
 Heavy modules are imported inside the commands so that `docket --help` stays fast.
 """
@@ -12,12 +13,13 @@ from typing import Annotated, Any
 import typer
 
 from pipeline import doctypes
+from pipeline.cli.common import console, err, progress
 
 VIEWS = ", ".join([
     *(view for t in doctypes.REGISTRY.values() if t.query
       for view in (t.query.view, t.query.children_view, *t.query.extra_views)),
     "extraction_quality", "review_queue", "corrections"])
-TYPE_CHOICES = " or ".join(t.name for t in doctypes.REGISTRY.values() if t.query)
+QUERY_TYPES = " or ".join(t.name for t in doctypes.REGISTRY.values() if t.query)
 AMOUNT_TYPES = ", ".join(f"{t.name}s" for t in doctypes.REGISTRY.values()
                          if t.query and t.query.amount_column)
 READ_ONLY = ("docket query runs as the read-only role docket_analyst: it may only read the "
@@ -25,9 +27,7 @@ READ_ONLY = ("docket query runs as the read-only role docket_analyst: it may onl
 
 
 def _fail(message: str, code: int = 1) -> None:
-    from rich.console import Console
-
-    Console(stderr=True).print(f"[red]{message}[/]", highlight=False, soft_wrap=True)
+    err.print(f"[red]{message}[/]", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -66,17 +66,15 @@ def _print_table(names: list[str], rows: list[tuple[Any, ...]], more: bool) -> N
     from rich.console import Console
     from rich.table import Table
 
-    from pipeline.exports import csv_value
+    from pipeline.analytics.exports import csv_value
 
     table = Table(*names, header_style="bold")
     for row in rows:
         table.add_row(*("[dim]null[/]" if v is None else str(csv_value(v)) for v in row))
-    console = Console()
-    if not console.is_terminal:  # piped: no terminal width to fit, so do not squeeze columns
-        console = Console(width=240)
-    console.print(table)
+    # Piped: no terminal width to fit, so do not squeeze the columns.
+    (console if console.is_terminal else Console(width=240)).print(table)
     note = f" (first {len(rows)}; raise --max-rows for more)" if more else ""
-    Console(stderr=True).print(f"{len(rows)} rows{note}", highlight=False)
+    err.print(f"{len(rows)} rows{note}", highlight=False)
 
 
 def query(
@@ -103,7 +101,7 @@ def query(
     if as_csv:
         import csv
 
-        from pipeline.exports import csv_value
+        from pipeline.analytics.exports import csv_value
 
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(names)
@@ -118,7 +116,7 @@ def query(
 
 
 def export(
-    doc_type: Annotated[str, typer.Option("--type", help=TYPE_CHOICES)],
+    doc_type: Annotated[str, typer.Option("--type", help=QUERY_TYPES)],
     out: Annotated[Path, typer.Option("--out", help="the file to write")],
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
     date_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
@@ -134,17 +132,9 @@ def export(
 ) -> None:
     """Export every matching record to CSV or Parquet (the API's filters)."""
     from pydantic import ValidationError
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
 
-    from pipeline import doctypes, exports
-    from pipeline import query as records
+    from pipeline.analytics import exports
+    from pipeline.analytics import query as records
     from pipeline.storage.db import connect
 
     if fmt not in exports.FORMATS:
@@ -160,26 +150,17 @@ def export(
         _fail(str(exc), 2)
         return
     writer = exports.write_csv if fmt == "csv" else exports.write_parquet
-    err = Console(stderr=True)
-    with connect() as conn, out.open("wb") as file, Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=err,
-    ) as progress:
-        task = progress.add_task(f"{doctype.name}s → {out.name}",
-                                 total=records.count(conn, doctype, filters))
+    with connect() as conn, out.open("wb") as file, progress() as bar:
+        task = bar.add_task(f"{doctype.name}s → {out.name}",
+                            total=records.count(conn, doctype, filters))
 
         def counted() -> Any:
             for chunk in records.iter_rows(conn, doctype, filters):
                 yield chunk
-                progress.advance(task, len(chunk))
+                bar.advance(task, len(chunk))
 
         for data in writer(records.columns(conn, doctype), counted()):
             file.write(data)
-        written = int(progress.tasks[0].completed)
+        written = int(bar.tasks[0].completed)
     err.print(f"[green]{written} {doctype.name}s[/] → {out} ({out.stat().st_size} bytes)")
 
-
-def register(app: typer.Typer) -> None:
-    """Add the analysts' commands to the `docket` command."""
-    app.command("query")(query)
-    app.command("export")(export)

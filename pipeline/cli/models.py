@@ -1,0 +1,234 @@
+"""`docket` commands for the models: the base model, the type router, the domain adapters,
+and `docket eval` (the whole pipeline on a dataset's dev split)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from pipeline.cli.common import DATASET_CHOICES, TYPE_CHOICES, console, err, progress
+
+model_app = typer.Typer(help="The base language model.", no_args_is_help=True)
+router_app = typer.Typer(help="The document-type router.", no_args_is_help=True)
+adapters_app = typer.Typer(help="Domain LoRA adapters (adapters/<name>/).", no_args_is_help=True)
+
+
+@model_app.command("prepare")
+def model_prepare(
+    model: Annotated[str | None, typer.Option(help="gemma-3-270m or smollm2-135m")] = None,
+) -> None:
+    """Convert the packaged GGUF weights to the cached forms the runtimes load (once): a
+    transformers folder (training, reference) and its ONNX export (serving)."""
+    from pipeline.settings import get_settings
+    from pipeline.slm.models import prepare
+
+    settings = get_settings()
+    prepared = prepare(model or settings.model, settings.model_cache_dir)
+    err.print(f"[green]{prepared.name}[/] ready at {prepared.path}")
+    if settings.runtime == "onnx":
+        from pipeline.slm.onnx_export import export
+
+        exported = export(prepared)
+        err.print(f"[green]{prepared.name}[/] ONNX export (int{exported.info['bits']}) ready at "
+                  f"{exported.path}")
+
+
+@router_app.command("train")
+def router_train() -> None:
+    """Train the router head on ../shared/datasets (our own conversion of each document)."""
+    from pipeline.classify import ROUTER_DIR
+    from pipeline.settings import get_settings
+    from pipeline.slm.factory import get_runtime
+    from pipeline.training.router import train_router
+
+    settings = get_settings()
+    manifest = train_router(ROUTER_DIR, get_runtime(settings), settings, progress=err.print)
+    console.print_json(data=manifest["dev"])
+
+
+@router_app.command("eval")
+def router_eval() -> None:
+    """Accuracy of the committed router head on the dev splits."""
+    from pipeline.settings import get_settings
+    from pipeline.slm.factory import get_runtime
+    from pipeline.training.router import evaluate_router
+
+    settings = get_settings()
+    console.print_json(data=evaluate_router(get_runtime(settings), settings, progress=err.print))
+
+
+@adapters_app.command("train")
+def adapters_train(
+    doc_type: Annotated[str | None, typer.Option(
+        "--type", help=f"document type: {TYPE_CHOICES} (default: the dataset's)")] = None,
+    data: Annotated[str | None, typer.Option(
+        help=f"a registered dataset ({DATASET_CHOICES}) or a folder in one's layout; "
+        "its train split")] = None,
+    from_corrections: Annotated[bool, typer.Option(
+        "--from-corrections", help="learn from reviewers' corrections in the database; "
+        "without --data, continues training the type's current adapter")] = False,
+    resume: Annotated[bool, typer.Option(
+        "--continue", help="continue the type's current adapter (same rank and layers) "
+        "instead of training a new one")] = False,
+    epochs: Annotated[float, typer.Option(help="passes over the training data")] = 1.0,
+    synthetic: Annotated[int | None, typer.Option(
+        help="generated, fully labelled documents added (default: the dataset's)")] = None,
+    limit: Annotated[int | None, typer.Option(help="at most this many documents")] = None,
+    output: Annotated[Path | None, typer.Option(help="default: adapters/<type>/")] = None,
+) -> None:
+    """Train a LoRA adapter for a document type on Docket's own conversion of labelled data,
+    on reviewers' corrections, or both."""
+    from pipeline.settings import get_settings
+    from pipeline.slm.adapters import ADAPTERS_DIR
+    from pipeline.training.job import plan
+    from pipeline.training.lora import TrainConfig, train
+
+    settings = get_settings()
+    with progress() as bar:
+        task = bar.add_task("converting", total=None)
+        try:
+            job = plan(doc_type, data, from_corrections, resume, synthetic, limit, settings,
+                       lambda n, total: bar.update(task, completed=n, total=total))
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from None
+        train_task = bar.add_task("training", total=None)
+
+        def step(n: int, total: int, loss: float) -> None:
+            bar.update(train_task, completed=n, total=total,
+                       description=f"training (loss {loss:.3f})")
+            if not err.is_terminal and (n % 10 == 0 or n == total):  # a log, not a screen
+                err.print(f"step {n}/{total} loss {loss:.3f} {bar.tasks[-1].elapsed:.0f} s")
+
+        manifest = train(job.targets, output or ADAPTERS_DIR / job.doc_type, settings,
+                         TrainConfig(epochs=epochs), job.summary, step, job.init_adapter)
+    console.print_json(data=manifest["training"])
+
+
+@adapters_app.command("list")
+def adapters_list() -> None:
+    """The committed adapters, their base model and headline eval figures."""
+    from pipeline.slm.adapters import available
+
+    table = Table("adapter", "base model", "rank", "train docs", "train time", "eval")
+    for a in available():
+        m = a.manifest
+        training = m.get("training", {})
+        table.add_row(a.name, f"{m.get('base_model')} ({str(m.get('base_model_sha256'))[:12]})",
+                      str(m.get("rank")), str(training.get("documents")),
+                      f"{training.get('seconds', 0) / 60:.0f} min",
+                      json.dumps(m.get("eval", {}).get("headline", {})))
+    console.print(table)
+
+
+@adapters_app.command("show")
+def adapters_show(name: str) -> None:
+    """One adapter's manifest."""
+    from pipeline.slm.adapters import find
+
+    try:
+        console.print_json(data=find(name).manifest)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
+EvalLimit = Annotated[int | None, typer.Option(help="the first N dev documents")]
+ZeroShotLimit = Annotated[int | None, typer.Option(
+    help="zero-shot (no adapter) on the first N of those (default: the same N; 0: skip)")]
+ReportPath = Annotated[Path | None, typer.Option(help="where the JSON report goes")]
+
+
+@adapters_app.command("eval")
+def adapters_eval(
+    name: Annotated[str, typer.Argument(help=f"an adapter's type: {TYPE_CHOICES}")],
+    limit: EvalLimit = None,
+    zero_shot_limit: ZeroShotLimit = None,
+    report: ReportPath = None,
+) -> None:
+    """`docket eval` on the dev split of each dataset this adapter's type is scored on."""
+    from pipeline import doctypes
+
+    found = doctypes.datasets_of(name)
+    if not found:
+        scored = sorted({d.doc_type for d in doctypes.DATASETS.values()})
+        err.print(f"[red]No evaluation dataset for '{name}':[/] types with one: "
+                  f"{', '.join(scored)}.")
+        raise typer.Exit(2)
+    for data in found:
+        eval_command(data.name, limit, zero_shot_limit, report)
+
+
+def eval_command(
+    dataset: Annotated[str, typer.Option(help=f"{DATASET_CHOICES} (its dev split)")],
+    limit: EvalLimit = None,
+    zero_shot_limit: ZeroShotLimit = None,
+    report: ReportPath = None,
+) -> None:
+    """Run the whole pipeline on a dataset's dev split and print the dataset's own scores."""
+    from pipeline import doctypes, evaluation
+    from pipeline.datasets import CACHE_DIR
+    from pipeline.settings import get_settings
+    from pipeline.slm.adapters import find
+    from pipeline.slm.factory import get_runtime
+    from pipeline.training.lora import write_manifest
+
+    try:
+        doctypes.dataset(dataset)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    settings = get_settings()
+    runtime = get_runtime(settings)
+    with progress() as bar:
+        tasks: dict[str, Any] = {}
+
+        def step(mode: str, n: int, total: int) -> None:
+            if mode not in tasks:
+                tasks[mode] = bar.add_task(mode, total=total)
+            bar.update(tasks[mode], completed=n)
+            if not err.is_terminal and (n % 10 == 0 or n == total):
+                err.print(f"{mode} {n}/{total}")
+
+        result = evaluation.evaluate(dataset, runtime, settings, limit,
+                                     limit if zero_shot_limit is None else zero_shot_limit, step)
+    path = report or CACHE_DIR / "eval" / f"{dataset}.json"
+    evaluation.write_report(result, path)
+    _print_eval(result)
+    summary = evaluation.headline(result)
+    if result["adapter"] and limit is None:  # the full dev split: the adapter's own figures
+        adapter = find(result["adapter"])
+        write_manifest(adapter.path, {**adapter.manifest, "eval": {
+            "dataset": dataset, "split": "dev", "headline": summary,
+            "adapter": result["modes"]["adapter"], "created_at": result["created_at"]}})
+    err.print(f"report: {path}")
+    typer.echo(json.dumps(summary))
+
+
+def _print_eval(result: dict[str, Any]) -> None:
+    modes = result["modes"]
+    table = Table(f"{result['dataset']} dev", *modes)
+    rows: list[tuple[str, list[Any]]] = [("documents", [m["documents"] for m in modes.values()])]
+    first: dict[str, Any] = next(iter(modes.values()), {})
+    for key in first.get("fields", {}):
+        rows.append((key, [m["fields"][key] for m in modes.values()]))
+    for key in ("mean_accuracy", "f1", "router_accuracy", "schema_valid",
+                "seconds_per_document", "output_tokens_mean"):
+        if key in first:
+            rows.append((key, [m[key] for m in modes.values()]))
+    for mode in modes.values():
+        mode["_cal"] = mode["calibration"]
+    rows.append(("acc. ≥ / < threshold", [
+        f"{m['_cal']['accuracy_above']} ({m['_cal']['fields_above']}) / "
+        f"{m['_cal']['accuracy_below']} ({m['_cal']['fields_below']})" for m in modes.values()]))
+    for mode in modes.values():
+        del mode["_cal"]
+    for name, values in rows:
+        table.add_row(name, *(str(v) for v in values))
+    console.print(table)
+    if "context_recall" in result:
+        console.print(f"labelled values in the model's context: {result['context_recall']}")
