@@ -57,7 +57,7 @@ from pipeline.slm.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_DIR = ROOT / "samples" / "documents"
 CACHE_DIR = datasets.CACHE_DIR / "router"
 CLASSES: tuple[str, ...] = (*doctypes.REGISTRY, doctypes.UNKNOWN)
