@@ -1,5 +1,6 @@
 """`docket` commands for documents: the database, ingest and run, status, extract without a
-database, reprocess and requeue, and the worker and API processes."""
+database, reprocess and requeue, and the worker and API processes. `pipeline.cli` registers
+them as top-level commands."""
 
 from __future__ import annotations
 

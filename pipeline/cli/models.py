@@ -1,5 +1,6 @@
 """`docket` commands for the models: the base model, the type router, the domain adapters,
-and `docket eval` (the whole pipeline on a dataset's dev split)."""
+and `docket eval` (the whole pipeline on a dataset's dev split; `pipeline.cli` registers
+`eval_command` as a top-level command, the groups as `model`, `router` and `adapters`)."""
 
 from __future__ import annotations
 
