@@ -28,6 +28,7 @@ from pipeline.errors import DocumentError
 from pipeline.process import Outcome, run_stages
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
+from pipeline.storage.documents import Status
 
 Progress = Callable[[str, int, int], None]
 
@@ -82,6 +83,7 @@ def summarize(data: Dataset, scored: list[Scored], threshold: float) -> dict[str
     summary["output_tokens_mean"] = round(statistics.mean(
         e.generation.output_tokens for e in extracted), 1) if extracted else None
     summary["calibration"] = calibration(scored, threshold)
+    summary["straight_through"] = straight_through(scored, threshold)
     errors = [(s.key, e) for s in scored for e in s.score.errors]
     kinds = Counter(e["field"] for _, e in errors)
     summary["errors"] = {kind: {"count": count, "examples": [
@@ -109,27 +111,70 @@ def calibration(scored: list[Scored], threshold: float) -> dict[str, Any]:
     }
 
 
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def _done_at(outcome: Outcome, threshold: float) -> bool:
+    """Would the document end `done` with this confidence threshold? Every other rule as it
+    is: a record, no broken rule but `low_confidence`, every written value this sure."""
+    extraction = outcome.extraction
+    if extraction is None or extraction.record is None:
+        return False
+    if any(v.rule != "low_confidence" for v in extraction.violations):
+        return False
+    return all(f.confidence >= threshold for f in extraction.fields if f.value is not None)
+
+
+def straight_through(scored: list[Scored], threshold: float) -> dict[str, Any]:
+    """How many documents end `done` and how right their labelled fields are: at the
+    configured threshold (what the pipeline did), and the curve over other thresholds
+    (threshold → share done → accuracy of done), the same answers re-judged."""
+    n = max(len(scored), 1)
+
+    def judged(done: list[Scored]) -> dict[str, Any]:
+        fields = [ok for s in done for ok in s.score.correct.values()]
+        return {"done_share": round(len(done) / n, 4), "done_documents": len(done),
+                "done_fields": len(fields),
+                "done_field_accuracy": round(sum(fields) / len(fields), 4) if fields else None}
+
+    return {
+        "threshold": threshold,
+        **judged([s for s in scored if s.outcome.status == Status.DONE]),
+        "curve": [{"threshold": t, **judged([s for s in scored if _done_at(s.outcome, t)])}
+                  for t in THRESHOLDS],
+    }
+
+
 def context_recall(data: Dataset, sources: list[Source], settings: Settings) -> dict[str, Any]:
-    """Share of labelled values the model's context holds: selected passages vs the first
-    characters, at the type's budget. An upper bound on what extraction can find."""
+    """Share of labelled values the model's context holds, as the dataset's `holds` judges:
+    an upper bound on what extraction can copy right (for scans, what the OCR read). For a
+    type that selects passages of long documents: selected passages vs a blind cut at the
+    same budget."""
     doctype = doctypes.get(data.doc_type)
     assert data.holds is not None
     budget = min(doctype.context_chars, settings.max_prompt_chars)
-    found = {"selected": 0, "truncated": 0}
+    found: Counter[str] = Counter()
+    per_key: Counter[str] = Counter()
+    per_key_found: Counter[str] = Counter()
     total = 0
     for source in sources:
         document = datasets.convert_source(source, settings)
         if document is None:
             continue
-        contexts = {"selected": passages.context_for(document, doctype.cues, budget).text,
-                    "truncated": passages.truncated(document, budget)}
+        selected = passages.context_for(document, doctype.cues, budget).text
+        contexts = ({"selected": selected, "truncated": passages.truncated(document, budget)}
+                    if doctype.cues else {"context": selected})
         for key, values in source.labels.items():
             for value in values:
                 total += 1
+                per_key[key] += 1
                 for name, text in contexts.items():
-                    found[name] += data.holds(key, value, text)
+                    hit = data.holds(key, value, text)
+                    found[name] += hit
+                    per_key_found[key] += hit and name in ("selected", "context")
     return {"budget_chars": budget, "values": total,
-            **{name: round(hits / max(total, 1), 4) for name, hits in found.items()}}
+            **{name: round(hits / max(total, 1), 4) for name, hits in found.items()},
+            "by_key": {key: round(per_key_found[key] / n, 4) for key, n in per_key.items()}}
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -167,7 +212,7 @@ def evaluate(name: str, runtime: Runtime, settings: Settings, limit: int | None,
     if "adapter" in modes and zs_sources and len(zs_sources) < len(sources):
         report["modes"]["adapter (zero-shot's documents)"] = summarize(
             data, modes["adapter"][:len(zs_sources)], threshold)
-    if doctype.cues and data.holds is not None:
+    if data.holds is not None:
         report["context_recall"] = context_recall(data, sources, settings)
     return report
 

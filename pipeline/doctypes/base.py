@@ -105,6 +105,7 @@ class Score:
     """One document's answer scored against its labels, the dataset's own way."""
 
     correct: dict[str, bool] = field(default_factory=dict)  # answer path → right?
+    loose: dict[str, bool] = field(default_factory=dict)  # the same, letters and digits only
     pairs: tuple[set[tuple[str, str]], set[tuple[str, str]]] = (set(), set())  # pred, gold
     errors: list[dict[str, Any]] = field(default_factory=list)
 

@@ -4,11 +4,18 @@ term and jurisdiction, split by the dataset's own `train/` and `dev-0/` folders.
 Scoring is the dataset's own: F1 over (key, value) pairs, values upper-cased and white space
 collapsed; commas are dropped on both sides, as the labels drop them ("Nike Inc." for
 "NIKE, Inc.").
+
+Kleister labels no title, party roles, termination notice or signatories;
+`labels/kleister_hand.jsonl` holds them written by hand for some train and dev contracts (its
+README says how). They are scored where a contract has them, and taught where the model's
+context holds the value.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
+import json
 import lzma
 import re
 from pathlib import Path
@@ -18,6 +25,8 @@ from pipeline.doctypes.base import Dataset, Score, Source
 from schemas.common import parse_date
 
 KEYS = ("party", "jurisdiction", "term", "effective_date")
+HAND_LABELS = Path(__file__).with_name("labels") / "kleister_hand.jsonl"
+HAND_FIELDS = ("title", "parties", "termination_notice", "signatories")
 
 
 def looks_like(folder: Path) -> bool:
@@ -40,9 +49,20 @@ def sources(folder: Path) -> list[Source]:
             for pair in (lines[n].split() if n < len(lines) else []):
                 key, _, value = pair.partition("=")
                 labels.setdefault(key, []).append(value.replace("_", " "))
+            if Path(name).stem in hand_labels():
+                labels["hand"] = [json.dumps(hand_labels()[Path(name).stem])]
             out.append(Source("kleister-nda", Path(name).stem, "contract", split, path, name,
                               labels=labels))
     return out
+
+
+@functools.cache
+def hand_labels() -> dict[str, dict[str, Any]]:
+    """key → the hand-written fields (those of HAND_FIELDS) of that contract."""
+    if not HAND_LABELS.is_file():
+        return {}
+    rows = [json.loads(line) for line in HAND_LABELS.read_text().splitlines() if line.strip()]
+    return {row["key"]: {name: row[name] for name in HAND_FIELDS} for row in rows}
 
 
 # --- training targets: labels spelled as the contract spells them --------------------------
@@ -81,6 +101,7 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
     """Parties, effective date, term and jurisdiction; a missing key means the contract has
     none (scored null). Titles, roles, notice and signatories are unscored."""
     first = {key: values[0] for key, values in labels.items()}
+    hand = json.loads(labels["hand"][0]) if "hand" in labels else None
     draft = {
         "parties": [{"name": as_stated(name, context), "role": None}
                     for name in labels.get("party", [])],
@@ -90,7 +111,40 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
         "jurisdiction": (as_stated(first["jurisdiction"], context)
                          if "jurisdiction" in first else None),
     }
-    return draft, {"title", "parties.role", "termination_notice", "signatories"}
+    if hand is None:
+        return draft, {"title", "parties.role", "termination_notice", "signatories"}
+    return _with_hand(draft, hand, context)
+
+
+def _in(value: str | None, text: str) -> bool:
+    return bool(value) and " ".join(str(value).split()).lower() in " ".join(text.split()).lower()
+
+
+def _with_hand(draft: dict[str, Any], hand: dict[str, Any],
+               context: str) -> tuple[dict[str, Any], set[str]]:
+    """The hand-labelled fields join the target where the model can see them: a value the
+    context does not hold (a signature block past the passages read) is left out of the loss
+    rather than taught as something to invent; a labelled null is a lesson."""
+    unscored: set[str] = set()
+    for name in ("title", "termination_notice"):
+        draft[name] = hand[name] if _in(hand[name], context) else None
+        if hand[name] is not None and draft[name] is None:
+            unscored.add(name)
+    roles = {p["name"]: p["role"] for p in hand["parties"]}
+    for party, name in zip(draft["parties"], labels_order(hand), strict=False):
+        role = roles.get(name)
+        party["role"] = role if _in(role, context) else None
+        if role is not None and party["role"] is None:
+            unscored.add("parties.role")
+    seen = [name for name in hand["signatories"] if _in(name, context)]
+    draft["signatories"] = seen
+    if len(seen) < len(hand["signatories"]):
+        unscored.add("signatories")
+    return draft, unscored
+
+
+def labels_order(hand: dict[str, Any]) -> list[str]:
+    return [p["name"] for p in hand["parties"]]
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -117,12 +171,45 @@ def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
     for key in ("jurisdiction", "term", "effective_date"):
         if record.get(key) or any(k == key for k, _ in gold):
             scored.correct[key] = (key, norm(record.get(key))) in gold
+    for key, value in sorted(gold - predicted):  # labelled values the answer lacks are wrong
+        if key == "party":  # (single keys are already wrong above)
+            scored.correct[f"missed party {value}"] = False
     for key in KEYS:
         missed = sorted(v for k, v in gold - predicted if k == key)
         extra = sorted(v for k, v in predicted - gold if k == key)
         if missed or extra:
             scored.errors.append({"field": key, "predicted": extra, "expected": missed})
+    if "hand" in labels:
+        _score_hand(json.loads(labels["hand"][0]), record, scored)
     return scored
+
+
+def _alnum(text: Any) -> str:
+    return "".join(ch for ch in str(text or "").upper() if ch.isalnum())
+
+
+def _score_hand(hand: dict[str, Any], record: dict[str, Any], scored: Score) -> None:
+    """Title and notice compared on letters and digits (null is a value: right when both are
+    null); each labelled party's role, matched to the answer's party of the same name; each
+    labelled signatory found among the answer's, and each extra one wrong."""
+    for name in ("title", "termination_notice"):
+        right = _alnum(hand[name]) == _alnum(record.get(name))
+        scored.correct[name] = right
+        if not right:
+            scored.errors.append({"field": name, "predicted": record.get(name),
+                                  "expected": hand[name]})
+    answer_roles = {norm(p.get("name")): p.get("role") for p in record.get("parties") or []}
+    for n, party in enumerate(hand["parties"]):
+        if norm(party["name"]) in answer_roles:
+            right = _alnum(party["role"]) == _alnum(answer_roles[norm(party["name"])])
+            scored.correct[f"parties[{n}].role"] = right
+    left = [_alnum(name) for name in record.get("signatories") or []]
+    for n, name in enumerate(hand["signatories"]):
+        scored.correct[f"signatories[{n}]"] = _alnum(name) in left
+        if _alnum(name) in left:
+            left.remove(_alnum(name))
+    for n, _ in enumerate(left):
+        scored.correct[f"extra signatory {n}"] = False
 
 
 def f1(tp: int, fp: int, fn: int) -> float:
@@ -139,9 +226,26 @@ def _counts(scores: list[Score], key: str | None) -> tuple[int, int, int]:
 
 
 def summarize(scores: list[Score]) -> dict[str, Any]:
-    """F1 per key and over all pairs (the headline)."""
-    return {"fields": {key: round(f1(*_counts(scores, key)), 4) for key in KEYS},
-            "f1": round(f1(*_counts(scores, None)), 4)}
+    """F1 per key and over all pairs (the headline), and the hand-labelled fields."""
+    summary: dict[str, Any] = {
+        "fields": {key: round(f1(*_counts(scores, key)), 4) for key in KEYS},
+        "f1": round(f1(*_counts(scores, None)), 4)}
+    hand = [s for s in scores if "title" in s.correct]
+    if hand:
+        def share(prefix: str) -> float | None:
+            found = [ok for s in hand for k, ok in s.correct.items() if k.startswith(prefix)]
+            return round(sum(found) / len(found), 4) if found else None
+
+        signed = [ok for s in hand for k, ok in s.correct.items() if k.startswith("signatories[")]
+        extra = sum(k.startswith("extra signatory") for s in hand for k in s.correct)
+        summary["hand_labelled"] = {
+            "documents": len(hand), "title": share("title"),
+            "termination_notice": share("termination_notice"),
+            "party_role": share("parties["),
+            "signatories_recall": round(sum(signed) / max(len(signed), 1), 4),
+            "signatories_precision": round(sum(signed) / max(sum(signed) + extra, 1), 4),
+        }
+    return summary
 
 
 def holds(key: str, value: str, text: str) -> bool:
