@@ -211,25 +211,39 @@ def eval_command(
 
 
 def _print_eval(result: dict[str, Any]) -> None:
+    """The report as tables: per-mode figures, then the straight-through curve."""
     modes = result["modes"]
     table = Table(f"{result['dataset']} dev", *modes)
     rows: list[tuple[str, list[Any]]] = [("documents", [m["documents"] for m in modes.values()])]
     first: dict[str, Any] = next(iter(modes.values()), {})
     for key in first.get("fields", {}):
-        rows.append((key, [m["fields"][key] for m in modes.values()]))
-    for key in ("mean_accuracy", "f1", "router_accuracy", "schema_valid",
+        loose = [m.get("fields_loose", {}).get(key) for m in modes.values()]
+        rows.append((key, [f"{m['fields'][key]}" + (f" (loose {x})" if x is not None else "")
+                           for m, x in zip(modes.values(), loose, strict=True)]))
+    for key in ("mean_accuracy", "mean_accuracy_loose", "f1", "router_accuracy", "schema_valid",
                 "seconds_per_document", "output_tokens_mean"):
         if key in first:
             rows.append((key, [m[key] for m in modes.values()]))
-    for mode in modes.values():
-        mode["_cal"] = mode["calibration"]
+    for key in first.get("hand_labelled", {}):
+        rows.append((f"hand-labelled: {key}",
+                     [m.get("hand_labelled", {}).get(key) for m in modes.values()]))
     rows.append(("acc. ≥ / < threshold", [
-        f"{m['_cal']['accuracy_above']} ({m['_cal']['fields_above']}) / "
-        f"{m['_cal']['accuracy_below']} ({m['_cal']['fields_below']})" for m in modes.values()]))
-    for mode in modes.values():
-        del mode["_cal"]
+        f"{m['calibration']['accuracy_above']} ({m['calibration']['fields_above']}) / "
+        f"{m['calibration']['accuracy_below']} ({m['calibration']['fields_below']})"
+        for m in modes.values()]))
+    rows.append(("done: share / field acc.", [
+        f"{m['straight_through']['done_share']} / {m['straight_through']['done_field_accuracy']}"
+        for m in modes.values()]))
     for name, values in rows:
         table.add_row(name, *(str(v) for v in values))
     console.print(table)
+    curve = Table("threshold", *(f"{mode}: done share / field acc." for mode in modes),
+                  title="straight-through if the confidence threshold were…")
+    for n, point in enumerate(first.get("straight_through", {}).get("curve", [])):
+        curve.add_row(str(point["threshold"]), *(
+            f"{m['straight_through']['curve'][n]['done_share']} / "
+            f"{m['straight_through']['curve'][n]['done_field_accuracy']}"
+            for m in modes.values()))
+    console.print(curve)
     if "context_recall" in result:
         console.print(f"labelled values in the model's context: {result['context_recall']}")
