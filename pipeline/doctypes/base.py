@@ -9,6 +9,7 @@ targets and eval scorers are all read from these two objects.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,3 +144,18 @@ class Dataset:
 
     def path(self, datasets_dir: Path) -> Path:
         return datasets_dir / self.folder
+
+
+def read_hand_labels(path: Path, id_key: str,
+                     fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """A dataset's hand-written labels (one JSON object a line): document id → its fields."""
+    if not path.is_file():
+        return {}
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {row[id_key]: {name: row[name] for name in fields} for row in rows}
+
+
+def alnum(text: Any) -> str:
+    """Letters and digits only, upper-cased: a comparison blind to spacing, punctuation and
+    case (where annotators, OCR and the model disagree most)."""
+    return "".join(ch for ch in str(text or "").upper() if ch.isalnum())

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pipeline.doctypes.base import Dataset, Score, Source
+from pipeline.doctypes.base import Dataset, Score, Source, alnum, read_hand_labels
 from schemas.common import parse_date
 
 KEYS = ("party", "jurisdiction", "term", "effective_date")
@@ -59,10 +59,7 @@ def sources(folder: Path) -> list[Source]:
 @functools.cache
 def hand_labels() -> dict[str, dict[str, Any]]:
     """key → the hand-written fields (those of HAND_FIELDS) of that contract."""
-    if not HAND_LABELS.is_file():
-        return {}
-    rows = [json.loads(line) for line in HAND_LABELS.read_text().splitlines() if line.strip()]
-    return {row["key"]: {name: row[name] for name in HAND_FIELDS} for row in rows}
+    return read_hand_labels(HAND_LABELS, "key", HAND_FIELDS)
 
 
 # --- training targets: labels spelled as the contract spells them --------------------------
@@ -184,16 +181,12 @@ def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
     return scored
 
 
-def _alnum(text: Any) -> str:
-    return "".join(ch for ch in str(text or "").upper() if ch.isalnum())
-
-
 def _score_hand(hand: dict[str, Any], record: dict[str, Any], scored: Score) -> None:
     """Title and notice compared on letters and digits (null is a value: right when both are
     null); each labelled party's role, matched to the answer's party of the same name; each
     labelled signatory found among the answer's, and each extra one wrong."""
     for name in ("title", "termination_notice"):
-        right = _alnum(hand[name]) == _alnum(record.get(name))
+        right = alnum(hand[name]) == alnum(record.get(name))
         scored.correct[name] = right
         if not right:
             scored.errors.append({"field": name, "predicted": record.get(name),
@@ -201,13 +194,13 @@ def _score_hand(hand: dict[str, Any], record: dict[str, Any], scored: Score) -> 
     answer_roles = {norm(p.get("name")): p.get("role") for p in record.get("parties") or []}
     for n, party in enumerate(hand["parties"]):
         if norm(party["name"]) in answer_roles:
-            right = _alnum(party["role"]) == _alnum(answer_roles[norm(party["name"])])
+            right = alnum(party["role"]) == alnum(answer_roles[norm(party["name"])])
             scored.correct[f"parties[{n}].role"] = right
-    left = [_alnum(name) for name in record.get("signatories") or []]
+    left = [alnum(name) for name in record.get("signatories") or []]
     for n, name in enumerate(hand["signatories"]):
-        scored.correct[f"signatories[{n}]"] = _alnum(name) in left
-        if _alnum(name) in left:
-            left.remove(_alnum(name))
+        scored.correct[f"signatories[{n}]"] = alnum(name) in left
+        if alnum(name) in left:
+            left.remove(alnum(name))
     for n, _ in enumerate(left):
         scored.correct[f"extra signatory {n}"] = False
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.doctypes.base import Dataset, Score, Source
+from pipeline.doctypes.base import Dataset, Score, Source, alnum, read_hand_labels
 from pipeline.doctypes.receipt import synthetic
 from schemas.common import normalize_currency, parse_date, parse_money
 
@@ -54,10 +54,7 @@ def sources(folder: Path) -> list[Source]:
 @functools.cache
 def hand_labels() -> dict[str, dict[str, Any]]:
     """id → the hand-written fields (those of HAND_FIELDS) of that receipt."""
-    if not HAND_LABELS.is_file():
-        return {}
-    rows = [json.loads(line) for line in HAND_LABELS.read_text().splitlines() if line.strip()]
-    return {row["id"]: {name: row[name] for name in HAND_FIELDS} for row in rows}
+    return read_hand_labels(HAND_LABELS, "id", HAND_FIELDS)
 
 
 def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], set[str]]:
@@ -133,12 +130,6 @@ def _score_hand(gold: dict[str, Any], record: dict[str, Any], scored: Score) -> 
     if left or any(not scored.correct[f"items[{n}]"] for n in range(len(gold["items"] or []))):
         scored.errors.append({"field": "items", "predicted": len(record.get("items") or []),
                               "expected": len(gold["items"] or [])})
-
-
-def alnum(text: Any) -> str:
-    """Letters and digits only, upper-cased: the "loose" comparison (spacing, punctuation and
-    case are where SROIE's annotators and OCR disagree most)."""
-    return "".join(ch for ch in str(text or "").upper() if ch.isalnum())
 
 
 def summarize(scores: list[Score]) -> dict[str, Any]:
