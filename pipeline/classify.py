@@ -3,7 +3,7 @@
 Asking the 270M base model to name the type was unreliable (scanned receipts came back as
 "contract"). Instead the loaded base model embeds the start of the document
 (`Runtime.embed`: mean of its last hidden layer) and a small softmax head, trained on text
-from Docket's own converters (`pipeline.router_training`, `docket router train`), maps that
+from Docket's own converters (`pipeline.training.router`, `docket router train`), maps that
 to receipt / contract / unknown. It reuses the model already in memory, costs one forward
 pass over at most `EMBED_TOKENS` tokens, and is retrained in minutes when a type is added.
 

@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from pipeline import doctypes
-from pipeline.datasets import DATASETS_DIR, labelled_sources
 from pipeline.doctypes.contract.kleister import as_stated, date_as_stated
 from pipeline.doctypes.receipt import synthetic
 from pipeline.slm.runtime import Runtime
 from pipeline.slm.torch_runtime import TorchRuntime
+from pipeline.training.datasets import DATASETS_DIR, labelled_sources
 from pipeline.training.lora import encode
 from pipeline.training.targets import draft_target
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline import doctypes
 from pipeline.document import Document, Line, Page
-from pipeline.passages import GAP, context_for, truncated
+from pipeline.extract.context import GAP, context_for, truncated
 
 
 def _contract(filler_pages: int) -> Document:

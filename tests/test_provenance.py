@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from pipeline.document import BBox, Document, Line, Page
-from pipeline.provenance import confidences, evidence, locate, value_spans
+from pipeline.extract.provenance import confidences, evidence, locate, value_spans
 
 
 def _doc() -> Document:

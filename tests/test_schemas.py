@@ -92,17 +92,17 @@ def test_contract_rules() -> None:
 def test_a_value_the_schema_refuses_is_left_empty_not_the_whole_record() -> None:
     """xgrammar let a 9-digit unit price through (SROIE dev): that value goes, the rest stays."""
     from pipeline import doctypes
-    from pipeline.extract import _refuse_invalid_values
+    from pipeline.extract.validation import refuse_invalid_values
 
     raw = {"merchant_name": "HAPPY SNACKS", "merchant_address": None, "date": "20/03/2018",
            "currency": "RM", "subtotal": "26.80", "tax": None, "total": "26.80",
            "payment_method": "Cash",
            "items": [{"description": "CANDY", "quantity": "2", "unit_price": "955629630",
                       "amount": "12.51"}]}
-    refused = _refuse_invalid_values(doctypes.get("receipt"), raw)
+    refused = refuse_invalid_values(doctypes.get("receipt"), raw)
     assert refused == [("items[0].unit_price", "955629630")]
     draft = doctypes.get("receipt").draft_model.model_validate(raw)
     assert draft.items[0].unit_price is None and draft.items[0].amount == "12.51"
     assert draft.total == "26.80"
     # valid now: nothing to refuse
-    assert _refuse_invalid_values(doctypes.get("receipt"), raw) == []
+    assert refuse_invalid_values(doctypes.get("receipt"), raw) == []

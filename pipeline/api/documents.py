@@ -13,8 +13,8 @@ from pipeline.api.access import require
 from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.convert import SUPPORTED_MIME_TYPES
 from pipeline.errors import DocumentError
+from pipeline.extract.provenance import FieldEvidence
 from pipeline.ingest import Upload, check_upload, expand_archives, store_uploads
-from pipeline.provenance import FieldEvidence
 from pipeline.queue import enqueue
 from pipeline.settings import get_settings
 from pipeline.storage import documents, records

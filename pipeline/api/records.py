@@ -22,7 +22,7 @@ from pipeline.analytics.query import QueryError, RecordQuery
 from pipeline.api.access import require
 from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.doctypes import Aggregate, DocType
-from pipeline.provenance import FieldEvidence
+from pipeline.extract.provenance import FieldEvidence
 from pipeline.storage.db import connect
 
 router = APIRouter(tags=["records"], dependencies=[Depends(require("query"))],

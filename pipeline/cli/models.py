@@ -171,11 +171,12 @@ def eval_command(
     report: ReportPath = None,
 ) -> None:
     """Run the whole pipeline on a dataset's dev split and print the dataset's own scores."""
-    from pipeline import doctypes, evaluation
-    from pipeline.datasets import CACHE_DIR
+    from pipeline import doctypes
     from pipeline.settings import get_settings
     from pipeline.slm.adapters import find
     from pipeline.slm.factory import get_runtime
+    from pipeline.training import evaluation
+    from pipeline.training.datasets import CACHE_DIR
     from pipeline.training.lora import write_manifest
 
     try:

@@ -36,8 +36,8 @@ from pipeline.settings import Settings, get_settings
 
 __all__ = ["ROUTE_VERSIONS", "SUPPORTED_MIME_TYPES", "UnsupportedType", "convert", "sniff_mime"]
 
-# Bumped when a route's output changes, so conversions cached by it (`pipeline.datasets`) are
-# made again; a type not listed is at version 1. PDF 2: lines from pdfium's character list.
+# Bumped when a route's output changes, so conversions cached by it (`pipeline.training.datasets`)
+# are made again; a type not listed is at version 1. PDF 2: lines from pdfium's character list.
 ROUTE_VERSIONS = {PDF: 2}
 
 NO_TEXT = (

@@ -41,7 +41,7 @@ class Aggregate:
 
 @dataclass(frozen=True)
 class QueryConfig:
-    """How analysts query a type (pipeline.query, the records API, `docket export`)."""
+    """How analysts query a type (pipeline.analytics.query, the records API, `docket export`)."""
 
     view: str  # in schema analytics: one row per record
     date_column: str  # date_from / date_to
@@ -71,7 +71,7 @@ class DocType:
     table: str  # typed table for the record's scalar fields, keyed by document_id
     child_tables: dict[str, str] = field(default_factory=dict)  # list field → child table
     adapter: str | None = None  # folder name under adapters/, if one is trained
-    context_chars: int = 6000  # of the document the model reads (see pipeline.passages)
+    context_chars: int = 6000  # of the document the model reads (see pipeline.extract.context)
     cues: Cues = ()  # passage cues: phrases that mark a line of a long document worth reading
     query: QueryConfig | None = None  # None: not in the analytics views
     # Review form: a schema pattern → what it accepts, in words a reviewer understands.

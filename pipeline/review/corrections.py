@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from pipeline import doctypes
 from pipeline.doctypes import DocType
 from pipeline.document import Document
-from pipeline.provenance import FieldEvidence, line_offsets, place, value_spans
+from pipeline.extract.provenance import FieldEvidence, line_offsets, place, value_spans
 from pipeline.storage import documents, records, reviews
 from pipeline.storage.documents import Status
 from pipeline.storage.keys import ApiKey

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import doctypes
-from pipeline.datasets import convert_source
 from pipeline.doctypes import Dataset
 from pipeline.extract import build_prompt, prompt_for
 from pipeline.settings import Settings
 from pipeline.training import targets
+from pipeline.training.datasets import convert_source
 from pipeline.training.targets import Target
 
 Progress = Callable[[int, int], None]

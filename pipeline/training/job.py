@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import datasets
 from pipeline.settings import Settings
 from pipeline.slm.adapters import available
+from pipeline.training import datasets
 from pipeline.training.targets import Target
 
 Progress = Callable[[int, int], None]

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pipeline import datasets, doctypes
+from pipeline import doctypes
 from pipeline.classify import (
     EMBED_CHARS,
     EMBED_TOKENS,
@@ -50,10 +50,11 @@ from pipeline.classify import (
     RouterHead,
     load_head,
 )
-from pipeline.datasets import DATASETS_DIR, convert_cached, write_atomic
 from pipeline.doctypes import Source
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
+from pipeline.training import datasets
+from pipeline.training.datasets import DATASETS_DIR, convert_cached, write_atomic
 
 log = logging.getLogger(__name__)
 

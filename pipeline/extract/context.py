@@ -1,4 +1,5 @@
-"""What the model reads of a long document: its opening plus the passages that matter.
+"""What the model reads: the type's instruction and the document's text, and of a long
+document only its opening plus the passages that matter.
 
 A contract runs to many pages, but its parties and effective date sit in the opening
 paragraph and its governing law and term in a few clauses further in. A blind cut at the
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.doctypes.base import Cues
+from pipeline.doctypes.base import Cues, DocType
 from pipeline.document import Document
+from pipeline.settings import Settings
 
 GAP = "[…]"
 
@@ -27,6 +29,23 @@ NEIGHBOURS = 1  # lines kept either side of a keyword line: clauses wrap
 class Context:
     text: str
     selected: bool  # False: the whole document fitted
+
+
+def build_prompt(doctype: DocType, text: str) -> str:
+    """Instruction, then the document. No worked example: measured on the samples, the base
+    model copies an example's values into its answer (see the issue notes)."""
+    return f"{doctype.instruction}\n\n{doctype.name.capitalize()}:\n{text}\n\nJSON: "
+
+
+def prompt_for(document: Document, doctype: DocType, settings: Settings) -> tuple[str, str]:
+    """The prompt and the document text in it: all of it if it fits the type's budget,
+    else its opening and the passages that matter (`context_for`)."""
+    budget = min(doctype.context_chars, settings.max_prompt_chars)
+    if settings.select_passages:
+        text = context_for(document, doctype.cues, budget).text
+    else:
+        text = truncated(document, budget)
+    return build_prompt(doctype, text), text
 
 
 def context_for(document: Document, cues: Cues, max_chars: int) -> Context:

@@ -21,14 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import datasets, doctypes, passages
+from pipeline import doctypes
 from pipeline.doctypes import Dataset, Score, Source
 from pipeline.document import Document
 from pipeline.errors import DocumentError
+from pipeline.extract.context import context_for, truncated
 from pipeline.process import Outcome, run_stages
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
 from pipeline.storage.documents import Status
+from pipeline.training import datasets
 
 Progress = Callable[[str, int, int], None]
 
@@ -161,8 +163,8 @@ def context_recall(data: Dataset, sources: list[Source], settings: Settings) -> 
         document = datasets.convert_source(source, settings)
         if document is None:
             continue
-        selected = passages.context_for(document, doctype.cues, budget).text
-        contexts = ({"selected": selected, "truncated": passages.truncated(document, budget)}
+        selected = context_for(document, doctype.cues, budget).text
+        contexts = ({"selected": selected, "truncated": truncated(document, budget)}
                     if doctype.cues else {"context": selected})
         for key, values in source.labels.items():
             for value in values:

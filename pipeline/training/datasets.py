@@ -23,7 +23,7 @@ from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATASETS_DIR = ROOT.parent / "shared" / "datasets"
 CACHE_DIR = Path.home() / ".cache" / "docket"
 
