@@ -173,11 +173,9 @@ def eval_command(
     """Run the whole pipeline on a dataset's dev split and print the dataset's own scores."""
     from pipeline import doctypes
     from pipeline.settings import get_settings
-    from pipeline.slm.adapters import find
     from pipeline.slm.factory import get_runtime
     from pipeline.training import evaluation
     from pipeline.training.datasets import CACHE_DIR
-    from pipeline.training.lora import write_manifest
 
     try:
         doctypes.dataset(dataset)
@@ -202,11 +200,8 @@ def eval_command(
     evaluation.write_report(result, path)
     _print_eval(result)
     summary = evaluation.headline(result)
-    if result["adapter"] and limit is None:  # the full dev split: the adapter's own figures
-        adapter = find(result["adapter"])
-        write_manifest(adapter.path, {**adapter.manifest, "eval": {
-            "dataset": dataset, "split": "dev", "headline": summary,
-            "adapter": result["modes"]["adapter"], "created_at": result["created_at"]}})
+    if limit is None:  # the full dev split: the adapter's own figures
+        evaluation.record_in_manifest(result)
     err.print(f"report: {path}")
     typer.echo(json.dumps(summary))
 

@@ -239,6 +239,19 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def record_in_manifest(report: dict[str, Any]) -> None:
+    """A full dev-split run's figures become the adapter's own (its manifest's `eval`)."""
+    if not report["adapter"]:
+        return
+    from pipeline.slm.adapters import find
+    from pipeline.training.lora import write_manifest
+
+    adapter = find(report["adapter"])
+    write_manifest(adapter.path, {**adapter.manifest, "eval": {
+        "dataset": report["dataset"], "split": "dev", "headline": headline(report),
+        "adapter": report["modes"]["adapter"], "created_at": report["created_at"]}})
+
+
 def write_report(report: dict[str, Any], path: Path) -> None:
     import json
 
