@@ -300,7 +300,7 @@ def test_parquet_export_reads_back_typed(
 
 def test_parquet_writer_writes_a_row_group_per_chunk() -> None:
     from pipeline.analytics.exports import write_parquet
-    from pipeline.analytics.query import Column
+    from pipeline.storage.analytics import Column
 
     columns = [Column("id", "uuid"), Column("amount", "numeric", 14, 2), Column("d", "date")]
     chunks = [[(uuid.uuid4(), Decimal(f"{n}.25"), dt.date(2026, 1, 1 + n)) for n in range(k)]

@@ -1,5 +1,5 @@
-"""What analysts read: records through the `analytics` views.
+"""What analysts take away: records streamed as CSV or Parquet (`exports`).
 
-`query` filters, sorts, pages, streams and aggregates records (one query model for the API,
-`docket export` and the benchmark); `exports` streams them as CSV or Parquet.
+Their queries (filters, sort, pages, aggregates over the analytics views) are SQL, so they live
+in `pipeline.storage.analytics`.
 """

@@ -1,8 +1,8 @@
 """Analysts' query API: list, filter, sort, page, export and aggregate records.
 
-Reads the `analytics` views through `pipeline.analytics.query`, so the API, `docket export` and SQL
-written by hand against the views all agree. Every route needs a key with the `query`
-permission (analyst or admin).
+Reads the `analytics` views through `pipeline.storage.analytics`, so the API,
+`docket export` and SQL written by hand against the views all agree. Every route needs a key
+with the `query` permission (analyst or admin).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, create_model
 
 from pipeline import doctypes
-from pipeline.analytics import exports, query
-from pipeline.analytics.query import QueryError, RecordQuery
+from pipeline.analytics import exports
 from pipeline.api.access import require
 from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.doctypes import Aggregate, DocType
 from pipeline.extract.provenance import FieldEvidence
+from pipeline.storage import analytics as query
+from pipeline.storage.analytics import QueryError, RecordQuery
 from pipeline.storage.db import connect
 
 router = APIRouter(tags=["records"], dependencies=[Depends(require("query"))],

@@ -1,5 +1,5 @@
 """`docket query` (SQL as the read-only analyst role) and `docket export` (CSV / Parquet),
-over `pipeline.analytics`.
+over the analytics views (`pipeline.storage.analytics`, `pipeline.analytics.exports`).
 
 Heavy modules are imported inside the commands so that `docket --help` stays fast.
 """
@@ -35,33 +35,6 @@ def _fail(message: str, code: int = 1) -> None:
 REFUSED = {"25006", "42501", "55000", "42P01"}
 
 
-class CannotConnect(Exception):
-    """The analyst role could not connect (no role yet, or a wrong URL)."""
-
-
-def run_sql(sql_text: str, max_rows: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
-    """Column names, up to `max_rows` rows, and whether there were more. Read-only twice
-    over: the role's default, and this transaction's own READ ONLY."""
-    import psycopg
-
-    from pipeline.storage.db import analyst_url
-
-    try:
-        conn = psycopg.connect(analyst_url())
-    except psycopg.OperationalError as exc:
-        raise CannotConnect(str(exc).strip()) from exc
-    with conn:
-        conn.read_only = True
-        with conn.cursor() as cur:
-            cur.execute(sql_text)  # no parameters: '%' in the text stays as written
-            if cur.description is None:
-                return [], [], False
-            names = [d.name for d in cur.description]
-            rows = cur.fetchmany(max_rows + 1)
-        conn.rollback()
-    return names, rows[:max_rows], len(rows) > max_rows
-
-
 def _print_table(names: list[str], rows: list[tuple[Any, ...]], more: bool) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -86,8 +59,10 @@ def query(
     """Run SQL against the analytics views as the read-only analyst role."""
     import psycopg
 
+    from pipeline.storage.analytics import CannotConnect, run_readonly_sql
+
     try:
-        names, rows, more = run_sql(sql_text, max_rows)
+        names, rows, more = run_readonly_sql(sql_text, max_rows)
     except CannotConnect as exc:
         _fail(f"Cannot connect as the analyst role: {exc}. Run `docket migrate` (it creates "
               "the role), or set DOCKET_ANALYST_DATABASE_URL.")
@@ -134,7 +109,7 @@ def export(
     from pydantic import ValidationError
 
     from pipeline.analytics import exports
-    from pipeline.analytics import query as records
+    from pipeline.storage import analytics as records
     from pipeline.storage.db import connect
 
     if fmt not in exports.FORMATS:

@@ -41,7 +41,7 @@ class Aggregate:
 
 @dataclass(frozen=True)
 class QueryConfig:
-    """How analysts query a type (pipeline.analytics.query, the records API, `docket export`)."""
+    """How analysts query a type (pipeline.storage.analytics, the records API, `docket export`)."""
 
     view: str  # in schema analytics: one row per record
     date_column: str  # date_from / date_to

@@ -15,7 +15,7 @@ from typing import Any
 from psycopg import Connection, sql
 from psycopg.types.json import Jsonb
 
-from pipeline.analytics.query import escape_like
+from pipeline.storage.analytics import escape_like
 from pipeline.storage.documents import Status
 from pipeline.storage.keys import ApiKey
 from pipeline.storage.records import latest_run_join

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from pipeline.doctypes import REGISTRY, Aggregate, DocType, QueryConfig
 from pipeline.storage import records
+from pipeline.storage.db import analyst_url
 
 SCHEMA = "analytics"
 MAX_LIMIT = 1000
@@ -242,3 +243,28 @@ def aggregate(conn: Connection[Any], doctype: DocType, agg: Aggregate,
     counted = conn.execute(sql.SQL("SELECT count(*) AS n FROM (") + groups + sql.SQL(") g"),
                            params).fetchone()
     return rows, int(counted["n"]) if counted else 0
+
+
+class CannotConnect(Exception):
+    """The analyst role could not connect (no role yet, or a wrong URL)."""
+
+
+def run_readonly_sql(sql_text: str, max_rows: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+    """Column names, up to `max_rows` rows, and whether there were more. Read-only twice
+    over: the role's default, and this transaction's own READ ONLY."""
+    import psycopg
+
+    try:
+        conn = psycopg.connect(analyst_url())
+    except psycopg.OperationalError as exc:
+        raise CannotConnect(str(exc).strip()) from exc
+    with conn:
+        conn.read_only = True
+        with conn.cursor() as cur:
+            cur.execute(sql_text)  # no parameters: '%' in the text stays as written
+            if cur.description is None:
+                return [], [], False
+            names = [d.name for d in cur.description]
+            rows = cur.fetchmany(max_rows + 1)
+        conn.rollback()
+    return names, rows[:max_rows], len(rows) > max_rows
