@@ -80,3 +80,20 @@ def test_inference_never_imports_training() -> None:
     reached = {(a, b) for a, targets in graph.items() for b in targets
                if a.startswith("pipeline.slm") and b.startswith("pipeline.training")}
     assert reached == set()
+
+
+def test_the_serving_path_never_reaches_training() -> None:
+    """What a worker or the API process loads (processing, the REST API, storage) reaches no
+    training module, by any chain of imports."""
+    graph = _graph()
+    roots = ["pipeline.process", "pipeline.api", "pipeline.storage"]
+    seen: set[str] = set()
+    todo = [r for r in roots if r in graph]
+    assert len(todo) == len(roots)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += graph[name]
+    assert "pipeline.extract" in seen and "pipeline.slm.runtime" in seen
+    assert sorted(m for m in seen if m.startswith("pipeline.training")) == []
