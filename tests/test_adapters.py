@@ -161,3 +161,19 @@ def test_eval_on_contracts_reports_f1_and_context_recall(tmp_path: Path) -> None
     assert 0 <= headline["adapter_f1"] <= 1 and "zero-shot_f1" not in headline
     recall = json.loads((tmp_path / "k.json").read_text())["context_recall"]
     assert recall["values"] > 0 and recall["selected"] >= recall["truncated"]
+
+
+def test_hand_labels_are_scored_beside_the_datasets_own_not_as_one_of_them() -> None:
+    """A contract's hand-written fields are scored on their own; Kleister's F1 sees only its
+    own keys (a hand-labelled contract answered perfectly still has F1 1)."""
+    data = doctypes.dataset("kleister-nda")
+    hand = {"title": "NDA", "parties": [{"name": "Nike Inc.", "role": "Company"}],
+            "termination_notice": None, "signatories": ["Eric Sprunk"]}
+    labels = {"party": ["Nike Inc."], "term": ["2 years"], "hand": [json.dumps(hand)]}
+    record = {"title": "NDA", "parties": [{"name": "Nike Inc.", "role": "Company"}],
+              "term": "2 years", "termination_notice": None, "signatories": []}
+    score = data.score(labels, record)
+    summary = data.summarize([score])
+    assert summary["f1"] == 1.0
+    assert summary["hand_labelled"]["title"] == 1.0 and summary["hand_labelled"]["party_role"] == 1
+    assert summary["hand_labelled"]["signatories_recall"] == 0.0

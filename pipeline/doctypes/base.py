@@ -21,6 +21,9 @@ from pydantic import BaseModel
 from schemas.common import RuleViolation
 
 Cues = tuple[tuple[re.Pattern[str], float], ...]
+# The key under which a source carries its hand-written labels (one JSON object), beside the
+# dataset's own labels; scorers and recall measures of the dataset's labels skip it.
+HAND = "hand"
 
 
 @dataclass(frozen=True)

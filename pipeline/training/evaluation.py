@@ -23,6 +23,7 @@ from typing import Any
 
 from pipeline import doctypes
 from pipeline.doctypes import Dataset, Score, Source
+from pipeline.doctypes.base import HAND
 from pipeline.document import Document
 from pipeline.errors import DocumentError
 from pipeline.extract.context import context_for, truncated
@@ -167,6 +168,8 @@ def context_recall(data: Dataset, sources: list[Source], settings: Settings) -> 
         contexts = ({"selected": selected, "truncated": truncated(document, budget)}
                     if doctype.cues else {"context": selected})
         for key, values in source.labels.items():
+            if key == HAND:
+                continue
             for value in values:
                 total += 1
                 per_key[key] += 1

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pipeline.doctypes.base import Dataset, Score, Source, alnum, read_hand_labels
+from pipeline.doctypes.base import HAND, Dataset, Score, Source, alnum, read_hand_labels
 from schemas.common import parse_date
 
 KEYS = ("party", "jurisdiction", "term", "effective_date")
@@ -50,7 +50,7 @@ def sources(folder: Path) -> list[Source]:
                 key, _, value = pair.partition("=")
                 labels.setdefault(key, []).append(value.replace("_", " "))
             if Path(name).stem in hand_labels():
-                labels["hand"] = [json.dumps(hand_labels()[Path(name).stem])]
+                labels[HAND] = [json.dumps(hand_labels()[Path(name).stem])]
             out.append(Source("kleister-nda", Path(name).stem, "contract", split, path, name,
                               labels=labels))
     return out
@@ -98,7 +98,7 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
     """Parties, effective date, term and jurisdiction; a missing key means the contract has
     none (scored null). Titles, roles, notice and signatories are unscored."""
     first = {key: values[0] for key, values in labels.items()}
-    hand = json.loads(labels["hand"][0]) if "hand" in labels else None
+    hand = json.loads(labels[HAND][0]) if HAND in labels else None
     draft = {
         "parties": [{"name": as_stated(name, context), "role": None}
                     for name in labels.get("party", [])],
@@ -160,7 +160,8 @@ def pairs(record: dict[str, Any]) -> set[tuple[str, str]]:
 
 
 def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
-    gold = {(key, norm(value)) for key, values in labels.items() for value in values}
+    gold = {(key, norm(value)) for key, values in labels.items() if key != HAND
+            for value in values}
     predicted = pairs(record)
     scored = Score(pairs=(predicted, gold))
     for n, party in enumerate(record.get("parties") or []):
@@ -176,8 +177,8 @@ def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
         extra = sorted(v for k, v in predicted - gold if k == key)
         if missed or extra:
             scored.errors.append({"field": key, "predicted": extra, "expected": missed})
-    if "hand" in labels:
-        _score_hand(json.loads(labels["hand"][0]), record, scored)
+    if HAND in labels:
+        _score_hand(json.loads(labels[HAND][0]), record, scored)
     return scored
 
 

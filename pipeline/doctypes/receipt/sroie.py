@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.doctypes.base import Dataset, Score, Source, alnum, read_hand_labels
+from pipeline.doctypes.base import HAND, Dataset, Score, Source, alnum, read_hand_labels
 from pipeline.doctypes.receipt import synthetic
 from schemas.common import normalize_currency, parse_date, parse_money
 
@@ -43,7 +43,7 @@ def sources(folder: Path) -> list[Source]:
         labels = json.loads(label_path.read_text()) if label_path.is_file() else {}
         found = {k: [v] for k, v in labels.items() if v}
         if path.stem in hand_labels():
-            found["hand"] = [json.dumps(hand_labels()[path.stem])]
+            found[HAND] = [json.dumps(hand_labels()[path.stem])]
         out.append(Source(
             "sroie", path.stem, "receipt", "dev" if i % DEV_EVERY == DEV_EVERY - 1 else "train",
             path, path.name, labels=found,
@@ -66,8 +66,8 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
         "date": first.get("date"),
         "total": first.get("total"),
     }
-    if "hand" in labels:  # every field is known: nothing is left out of the loss
-        return {**draft, **json.loads(labels["hand"][0])}, set()
+    if HAND in labels:  # every field is known: nothing is left out of the loss
+        return {**draft, **json.loads(labels[HAND][0])}, set()
     return draft, set(HAND_FIELDS)
 
 
@@ -92,8 +92,8 @@ def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
                                        and bool(gold) and alnum(predicted) == alnum(gold))
         if not right:
             scored.errors.append({"field": label_key, "predicted": predicted, "expected": gold})
-    if "hand" in labels:
-        _score_hand(json.loads(labels["hand"][0]), record, scored)
+    if HAND in labels:
+        _score_hand(json.loads(labels[HAND][0]), record, scored)
     return scored
 
 
