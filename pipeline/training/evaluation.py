@@ -27,6 +27,7 @@ from pipeline.doctypes.base import HAND
 from pipeline.document import Document
 from pipeline.errors import DocumentError
 from pipeline.extract.context import context_for, truncated
+from pipeline.extract.validation import low_confidence
 from pipeline.process import Outcome, run_stages
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
@@ -125,7 +126,7 @@ def _done_at(outcome: Outcome, threshold: float) -> bool:
         return False
     if any(v.rule != "low_confidence" for v in extraction.violations):
         return False
-    return all(f.confidence >= threshold for f in extraction.fields if f.value is not None)
+    return not low_confidence(extraction.fields, threshold)  # the rule itself, re-judged
 
 
 def straight_through(scored: list[Scored], threshold: float) -> dict[str, Any]:

@@ -128,7 +128,7 @@ def _with_hand(draft: dict[str, Any], hand: dict[str, Any],
         if hand[name] is not None and draft[name] is None:
             unscored.add(name)
     roles = {p["name"]: p["role"] for p in hand["parties"]}
-    for party, name in zip(draft["parties"], labels_order(hand), strict=False):
+    for party, name in zip(draft["parties"], [p["name"] for p in hand["parties"]], strict=False):
         role = roles.get(name)
         party["role"] = role if _in(role, context) else None
         if role is not None and party["role"] is None:
@@ -138,10 +138,6 @@ def _with_hand(draft: dict[str, Any], hand: dict[str, Any],
     if len(seen) < len(hand["signatories"]):
         unscored.add("signatories")
     return draft, unscored
-
-
-def labels_order(hand: dict[str, Any]) -> list[str]:
-    return [p["name"] for p in hand["parties"]]
 
 
 # --- scoring -------------------------------------------------------------------------------
