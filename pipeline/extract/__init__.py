@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from pipeline.doctypes import DocType
 from pipeline.document import Document
+from pipeline.extract.calibration import calibrate, from_manifest
 from pipeline.extract.context import Context, build_prompt, context_for, prompt_for, truncated
 from pipeline.extract.provenance import FieldEvidence, evidence
 from pipeline.extract.validation import low_confidence, parse_answer, validate
@@ -104,6 +105,8 @@ def extract(
     )
     fields = evidence(document, generation.text, generation.token_texts,
                       generation.token_logprobs)
+    if adapter:
+        fields = calibrate(fields, from_manifest(runtime.adapters[adapter].manifest))
     raw, violations = parse_answer(generation, settings.max_new_tokens)
     record, broken = validate(doctype, raw, truncated=not generation.finished)
     violations += broken

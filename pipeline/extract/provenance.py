@@ -29,7 +29,10 @@ class FieldEvidence(BaseModel):
 
     path: str = Field(description="path in the model's answer: 'total', 'items[0].amount'")
     value: str | None
-    confidence: float = Field(ge=0, le=1)
+    confidence: float = Field(ge=0, le=1, description="calibrated where the adapter has a "
+                              "map for the field (extract.calibration), else raw")
+    raw_confidence: float | None = Field(default=None, ge=0, le=1,
+                                         description="the lowest token probability, uncalibrated")
     page: int | None = None
     bboxes: list[BBox] = Field(default_factory=list)
     char_start: int | None = None

@@ -27,12 +27,14 @@ from pipeline.doctypes.base import HAND
 from pipeline.document import Document
 from pipeline.errors import DocumentError
 from pipeline.extract.context import context_for, truncated
+from pipeline.extract.provenance import FieldEvidence
 from pipeline.extract.validation import low_confidence
 from pipeline.process import Outcome, run_stages
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
 from pipeline.storage.documents import Status
 from pipeline.training import datasets
+from pipeline.training.calibration import cross_fitted, fit, observations
 
 Progress = Callable[[str, int, int], None]
 
@@ -118,21 +120,26 @@ def calibration(scored: list[Scored], threshold: float) -> dict[str, Any]:
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
-def _done_at(outcome: Outcome, threshold: float) -> bool:
-    """Would the document end `done` with this confidence threshold? Every other rule as it
-    is: a record, no broken rule but `low_confidence`, every written value this sure."""
+def _done_at(outcome: Outcome, threshold: float,
+             fields: list[FieldEvidence] | None = None) -> bool:
+    """Would the document end `done` with this confidence threshold (and these confidences,
+    if given)? Every other rule as it is: a record, no broken rule but `low_confidence`, every
+    written value this sure."""
     extraction = outcome.extraction
     if extraction is None or extraction.record is None:
         return False
     if any(v.rule != "low_confidence" for v in extraction.violations):
         return False
-    return not low_confidence(extraction.fields, threshold)  # the rule itself, re-judged
+    return not low_confidence(extraction.fields if fields is None else fields,
+                              threshold)  # the rule itself, re-judged
 
 
 def straight_through(scored: list[Scored], threshold: float) -> dict[str, Any]:
     """How many documents end `done` and how right their labelled fields are: at the
     configured threshold (what the pipeline did), and the curve over other thresholds
-    (threshold → share done → accuracy of done), the same answers re-judged."""
+    (threshold → share done → accuracy of done), the same answers re-judged: with the
+    confidences as the run had them, and with per-field maps cross-fitted on the dev split
+    (`training.calibration`: each half judged by maps fitted on the other)."""
     n = max(len(scored), 1)
 
     def judged(done: list[Scored]) -> dict[str, Any]:
@@ -141,11 +148,15 @@ def straight_through(scored: list[Scored], threshold: float) -> dict[str, Any]:
                 "done_fields": len(fields),
                 "done_field_accuracy": round(sum(fields) / len(fields), 4) if fields else None}
 
+    crossed = cross_fitted(scored)
     return {
         "threshold": threshold,
         **judged([s for s in scored if s.outcome.status == Status.DONE]),
         "curve": [{"threshold": t, **judged([s for s in scored if _done_at(s.outcome, t)])}
                   for t in THRESHOLDS],
+        "cross_fitted_curve": [{"threshold": t, **judged([
+            s for s, fields in zip(scored, crossed, strict=True)
+            if _done_at(s.outcome, t, fields)])} for t in THRESHOLDS],
     }
 
 
@@ -218,9 +229,26 @@ def evaluate(name: str, runtime: Runtime, settings: Settings, limit: int | None,
     if "adapter" in modes and zs_sources and len(zs_sources) < len(sources):
         report["modes"]["adapter (zero-shot's documents)"] = summarize(
             data, modes["adapter"][:len(zs_sources)], threshold)
+    report["answers"] = {mode: [answer(s) for s in scored] for mode, scored in modes.items()}
+    if "adapter" in modes:
+        report["calibration_fit"] = fit(observations(modes["adapter"]))
     if data.holds is not None:
         report["context_recall"] = context_recall(data, sources, settings)
     return report
+
+
+def answer(scored: Scored) -> dict[str, Any]:
+    """One document's answer in the report, for error analysis and re-scoring offline: its
+    status, the rules it broke, the record, each value's confidence, what was right."""
+    outcome = scored.outcome
+    return {"key": scored.key, "status": outcome.status, "error": outcome.error,
+            "rules": [v.rule for v in (outcome.extraction.violations if outcome.extraction
+                                       else [])],
+            "record": outcome.record_json(),
+            "fields": [{"path": f["path"], "value": f["value"], "confidence": f["confidence"],
+                        "raw_confidence": f.get("raw_confidence")}
+                       for f in outcome.fields_json()],
+            "correct": scored.score.correct}
 
 
 def replace_settings(settings: Settings, **changes: Any) -> Settings:
@@ -253,7 +281,10 @@ def record_in_manifest(report: dict[str, Any]) -> None:
     adapter = find(report["adapter"])
     write_manifest(adapter.path, {**adapter.manifest, "eval": {
         "dataset": report["dataset"], "split": "dev", "headline": headline(report),
-        "adapter": report["modes"]["adapter"], "created_at": report["created_at"]}})
+        "adapter": report["modes"]["adapter"], "created_at": report["created_at"]},
+        "calibration": {"fitted_on": f"{report['dataset']} dev", "method": "isotonic",
+                        "created_at": report["created_at"],
+                        "fields": report.get("calibration_fit", {})}})
 
 
 def write_report(report: dict[str, Any], path: Path) -> None:

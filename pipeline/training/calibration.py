@@ -1,0 +1,75 @@
+"""Fitting the per-field confidence maps (`pipeline.extract.calibration`) on scored dev runs.
+
+Each scored field whose value the model wrote is one observation: (raw confidence, right?).
+A list entry scored as a whole ("items[0]") counts at its least sure part. Per field, an
+isotonic regression (scikit-learn) gives the monotone map; fields with too few observations
+get none and keep their raw confidence.
+
+A map fitted on the very documents it is judged on flatters itself, so the eval also reports
+the straight-through curve cross-fitted: each half of the dev split judged by maps fitted on
+the other half.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from pipeline.extract.calibration import Calibration, calibrate, field_of
+from pipeline.extract.provenance import FieldEvidence
+
+if TYPE_CHECKING:
+    from pipeline.training.evaluation import Scored
+
+MIN_VALUES = 12  # fewer observations of a field than this: no map, raw confidence stays
+FOLDS = 2
+
+Observations = dict[str, list[tuple[float, bool]]]
+
+
+def raw(item: FieldEvidence) -> float:
+    return item.raw_confidence if item.raw_confidence is not None else item.confidence
+
+
+def observations(scored: list[Scored]) -> Observations:
+    """field → [(raw confidence, right)] over the written values the labels score."""
+    out: Observations = defaultdict(list)
+    for s in scored:
+        fields = s.outcome.extraction.fields if s.outcome.extraction else []
+        for path, right in s.score.correct.items():
+            parts = [raw(f) for f in fields if f.value is not None and (
+                f.path == path or f.path.startswith((path + ".", path + "[")))]
+            if parts:
+                out[field_of(path)].append((min(parts), right))
+    return dict(out)
+
+
+def fit(found: Observations) -> dict[str, dict[str, Any]]:
+    """Per field with enough observations: the isotonic map's corners, in manifest form."""
+    from sklearn.isotonic import IsotonicRegression
+
+    maps = {}
+    for name, pairs in sorted(found.items()):
+        if len(pairs) < MIN_VALUES:
+            continue
+        model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        model.fit([x for x, _ in pairs], [float(ok) for _, ok in pairs])
+        maps[name] = {"raw": [round(float(x), 4) for x in model.X_thresholds_],
+                      "calibrated": [round(float(y), 4) for y in model.y_thresholds_],
+                      "values": len(pairs),
+                      "accuracy": round(sum(ok for _, ok in pairs) / len(pairs), 4)}
+    return maps
+
+
+def as_maps(fitted: dict[str, dict[str, Any]]) -> Calibration:
+    return {name: (spec["raw"], spec["calibrated"]) for name, spec in fitted.items()}
+
+
+def cross_fitted(scored: list[Scored]) -> list[list[FieldEvidence]]:
+    """Each document's fields calibrated by maps fitted on the other folds only."""
+    fold_of = [n % FOLDS for n in range(len(scored))]
+    maps = [as_maps(fit(observations([s for s, f in zip(scored, fold_of, strict=True)
+                                       if f != fold])))
+            for fold in range(FOLDS)]
+    return [calibrate(s.outcome.extraction.fields if s.outcome.extraction else [], maps[f])
+            for s, f in zip(scored, fold_of, strict=True)]
