@@ -14,7 +14,9 @@ def _contract(filler_pages: int) -> Document:
     filler = [f"{n}. The Receiving Party shall protect the information with reasonable care "
               "and use it only for the Purpose described above." for n in range(30)]
     law = ["This Agreement shall be governed by the laws of the State of Delaware.",
-           "This Agreement shall remain in effect for a period of two (2) years."]
+           "This Agreement shall remain in effect for a period of two (2) years.",
+           "IN WITNESS WHEREOF, the parties have executed this Agreement.",
+           "ACME CORP.", "By: /s/ Jane Roe", "Name: Jane Roe", "Title: Chief Executive Officer"]
     pages = [Page(number=1, lines=[Line(text=t) for t in opening])]
     pages += [Page(number=n + 2, lines=[Line(text=t) for t in filler])
               for n in range(filler_pages)]
@@ -37,6 +39,7 @@ def test_selection_keeps_the_governing_law_and_term_that_a_cut_loses() -> None:
     assert "State of Delaware" in context.text and "two (2) years" in context.text
     assert "State of Delaware" not in cut and "two (2) years" not in cut
     assert GAP in context.text  # skipped stretches are marked
+    assert "Name: Jane Roe" in context.text  # the signature block, for the signatories
 
 
 def test_types_without_keywords_are_cut_at_the_budget() -> None:

@@ -13,7 +13,8 @@ from pipeline.doctypes.base import DocType, QueryConfig
 from pipeline.doctypes.contract import kleister, rows, schema
 
 # Phrases that mark a line worth reading in a long contract, with a weight each: parties and
-# the effective date open a contract, governing law and term sit in clauses further in.
+# the effective date open a contract, governing law and term sit in clauses further in, and
+# the signatories in the signature block at its end ("By:", "Name:").
 CUES = tuple(
     (re.compile(pattern, re.IGNORECASE), weight) for pattern, weight in [
         (r"govern\w*\b.{0,40}\blaws?\b|\blaws? of (the )?(state|commonwealth|province)", 4.0),
@@ -23,6 +24,8 @@ CUES = tuple(
         (r"\beffective (date|as of)|\bdated as of\b|\bentered into\b|\bmade (as of|on)\b", 3.0),
         (r"\bby and between\b|\bbetween\b.{0,80}\band\b|\b(inc|corp|llc|ltd|l\.p)\b\.?", 1.5),
         (r"\bterminat\w+|\bexpir\w+", 1.0),
+        (r"^\s*(name|by|signature|signed|print(ed)? name)\s*[:.]", 2.5),
+        (r"\bin witness whereof\b|\bduly (authorized|executed)\b", 2.0),
     ]
 )
 
@@ -40,7 +43,7 @@ DOCTYPE = DocType(
     table="contracts",
     child_tables={"parties": "contract_parties"},
     adapter="contract",
-    context_chars=2000,
+    context_chars=3000,
     cues=CUES,
     query=QueryConfig(
         view="contracts", date_column="effective_date", name_column="parties",
