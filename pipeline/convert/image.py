@@ -15,7 +15,7 @@ import warnings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipeline.convert.limits import check_page_count, check_pixels, image_too_large
-from pipeline.convert.ocr import ocr_image, prepare
+from pipeline.convert.ocr import UNCLIP_SCANS, ocr_image, prepare
 from pipeline.document import Document, Page
 from pipeline.errors import DocumentError
 from pipeline.settings import Settings
@@ -70,7 +70,7 @@ def convert_image(data: bytes, mime_type: str, settings: Settings) -> Document:
                     number=index + 1,
                     width=float(page_image.width),
                     height=float(page_image.height),
-                    lines=ocr_image(page_image),
+                    lines=ocr_image(page_image, unclip_ratio=UNCLIP_SCANS),
                 )
             )
     return Document(pages=pages, converter="rapidocr", mime_type=mime_type)
