@@ -150,6 +150,13 @@ def test_eval_scores_the_dev_split_zero_shot_and_with_the_adapter(tmp_path: Path
     assert set(adapter["fields_loose"]) == set(adapter["fields"])
     assert adapter["mean_accuracy_loose"] >= adapter["mean_accuracy"]
     assert [p["threshold"] for p in adapter["straight_through"]["curve"]][:2] == [0.3, 0.4]
+    crossed = adapter["straight_through"]["cross_fitted_curve"]
+    assert [p["threshold"] for p in crossed] == [p["threshold"] for p in
+                                                  adapter["straight_through"]["curve"]]
+    # every document's answer, with raw confidences, for re-scoring offline
+    answers = full["answers"]["adapter"]
+    assert len(answers) == 2 and all(a["record"] and a["correct"] for a in answers)
+    assert all(f["raw_confidence"] is not None for a in answers for f in a["fields"])
 
 
 @needs_datasets

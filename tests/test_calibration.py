@@ -8,25 +8,17 @@ from pathlib import Path
 import pytest
 
 from pipeline import doctypes
-from pipeline.doctypes import Score
-from pipeline.extract import Extraction, extract
+from pipeline.extract import extract
 from pipeline.extract.calibration import calibrate, from_manifest, interpolate, map_for
 from pipeline.extract.provenance import FieldEvidence
-from pipeline.process import Outcome
-from pipeline.slm.decoding import Generation
-from pipeline.storage.documents import Status
-from pipeline.training.calibration import MIN_VALUES, cross_fitted, fit, observations
-from pipeline.training.evaluation import Scored
+from pipeline.training.calibration import MIN_VALUES, Judged, cross_fitted, fit, observations
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _scored(n: int, confidences: dict[str, float], correct: dict[str, bool]) -> Scored:
-    fields = [FieldEvidence(path=path, value="x", confidence=c)
-              for path, c in confidences.items()]
-    extraction = Extraction("receipt", None, [], Generation("{}", 0, 0, 0.0, 0.0, True), fields)
-    return Scored(f"doc{n}", Outcome(Status.NEEDS_REVIEW, extraction=extraction),
-                  Score(correct=correct))
+def _judged(confidences: dict[str, float], correct: dict[str, bool]) -> Judged:
+    return ([FieldEvidence(path=path, value="x", confidence=c)
+             for path, c in confidences.items()], correct)
 
 
 def test_the_map_is_flat_outside_its_corners_and_linear_between() -> None:
@@ -53,11 +45,11 @@ def test_calibrating_keeps_the_raw_confidence_and_is_not_applied_twice() -> None
 
 def test_fit_learns_a_monotone_map_per_field_from_what_was_right() -> None:
     # totals written below 0.5 were wrong, above right; too few dates to fit
-    scored = [_scored(n, {"total": n / 40, "date": 0.9, "items[0].name": 0.8,
-                          "items[0].amount": 0.3 + n / 100},
+    scored = [_judged({"total": n / 40, "date": 0.9, "items[0].name": 0.8,
+                       "items[0].amount": 0.3 + n / 100},
                       {"total": n >= 20, "date": True, "items[0]": n >= 10})
               for n in range(40)]
-    scored += [_scored(40, {"date": 0.9}, {"date": True})]
+    scored += [_judged({"date": 0.9}, {"date": True})]
     found = observations(scored)
     assert len(found["total"]) == 40 and len(found["items"]) == 40
     # an item is as sure as its least sure part
@@ -71,12 +63,12 @@ def test_fit_learns_a_monotone_map_per_field_from_what_was_right() -> None:
 
 def test_cross_fitted_confidences_come_from_the_other_half() -> None:
     # even documents: right at any confidence; odd ones: wrong at any confidence
-    scored = [_scored(n, {"total": 0.5 + n / 200}, {"total": n % 2 == 0}) for n in range(60)]
+    scored = [_judged({"total": 0.5 + n / 200}, {"total": n % 2 == 0}) for n in range(60)]
     crossed = cross_fitted(scored)
     assert {f[0].confidence for f in crossed[0::2]} == {0.0}  # judged by the odd half
     assert {f[0].confidence for f in crossed[1::2]} == {1.0}
-    assert all(f[0].raw_confidence == s.outcome.extraction.fields[0].confidence  # type: ignore
-               for f, s in zip(crossed, scored, strict=True))
+    assert all(f[0].raw_confidence == fields[0].confidence
+               for f, (fields, _) in zip(crossed, scored, strict=True))
 
 
 def test_extraction_reads_confidence_off_the_adapters_maps(runtime) -> None:

@@ -13,30 +13,28 @@ the other half.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipeline.extract.calibration import Calibration, calibrate, field_of
 from pipeline.extract.provenance import FieldEvidence
-
-if TYPE_CHECKING:
-    from pipeline.training.evaluation import Scored
 
 MIN_VALUES = 12  # fewer observations of a field than this: no map, raw confidence stays
 FOLDS = 2
 
 Observations = dict[str, list[tuple[float, bool]]]
+# One scored document: the values the answer wrote, and which labelled paths were right.
+Judged = tuple[list[FieldEvidence], dict[str, bool]]
 
 
 def raw(item: FieldEvidence) -> float:
     return item.raw_confidence if item.raw_confidence is not None else item.confidence
 
 
-def observations(scored: list[Scored]) -> Observations:
+def observations(judged: list[Judged]) -> Observations:
     """field → [(raw confidence, right)] over the written values the labels score."""
     out: Observations = defaultdict(list)
-    for s in scored:
-        fields = s.outcome.extraction.fields if s.outcome.extraction else []
-        for path, right in s.score.correct.items():
+    for fields, correct in judged:
+        for path, right in correct.items():
             parts = [raw(f) for f in fields if f.value is not None and (
                 f.path == path or f.path.startswith((path + ".", path + "[")))]
             if parts:
@@ -65,11 +63,11 @@ def as_maps(fitted: dict[str, dict[str, Any]]) -> Calibration:
     return {name: (spec["raw"], spec["calibrated"]) for name, spec in fitted.items()}
 
 
-def cross_fitted(scored: list[Scored]) -> list[list[FieldEvidence]]:
+def cross_fitted(judged: list[Judged]) -> list[list[FieldEvidence]]:
     """Each document's fields calibrated by maps fitted on the other folds only."""
-    fold_of = [n % FOLDS for n in range(len(scored))]
-    maps = [as_maps(fit(observations([s for s, f in zip(scored, fold_of, strict=True)
+    fold_of = [n % FOLDS for n in range(len(judged))]
+    maps = [as_maps(fit(observations([j for j, f in zip(judged, fold_of, strict=True)
                                        if f != fold])))
             for fold in range(FOLDS)]
-    return [calibrate(s.outcome.extraction.fields if s.outcome.extraction else [], maps[f])
-            for s, f in zip(scored, fold_of, strict=True)]
+    return [calibrate(fields, maps[f])
+            for (fields, _), f in zip(judged, fold_of, strict=True)]

@@ -34,7 +34,7 @@ from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
 from pipeline.storage.documents import Status
 from pipeline.training import datasets
-from pipeline.training.calibration import cross_fitted, fit, observations
+from pipeline.training.calibration import Judged, cross_fitted, fit, observations
 
 Progress = Callable[[str, int, int], None]
 
@@ -120,6 +120,12 @@ def calibration(scored: list[Scored], threshold: float) -> dict[str, Any]:
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
+def as_judged(scored: list[Scored]) -> list[Judged]:
+    """What calibration fits on: each document's values and which labelled paths were right."""
+    return [(s.outcome.extraction.fields if s.outcome.extraction else [], s.score.correct)
+            for s in scored]
+
+
 def _done_at(outcome: Outcome, threshold: float,
              fields: list[FieldEvidence] | None = None) -> bool:
     """Would the document end `done` with this confidence threshold (and these confidences,
@@ -148,7 +154,7 @@ def straight_through(scored: list[Scored], threshold: float) -> dict[str, Any]:
                 "done_fields": len(fields),
                 "done_field_accuracy": round(sum(fields) / len(fields), 4) if fields else None}
 
-    crossed = cross_fitted(scored)
+    crossed = cross_fitted(as_judged(scored))
     return {
         "threshold": threshold,
         **judged([s for s in scored if s.outcome.status == Status.DONE]),
@@ -231,7 +237,7 @@ def evaluate(name: str, runtime: Runtime, settings: Settings, limit: int | None,
             data, modes["adapter"][:len(zs_sources)], threshold)
     report["answers"] = {mode: [answer(s) for s in scored] for mode, scored in modes.items()}
     if "adapter" in modes:
-        report["calibration_fit"] = fit(observations(modes["adapter"]))
+        report["calibration_fit"] = fit(observations(as_judged(modes["adapter"])))
     if data.holds is not None:
         report["context_recall"] = context_recall(data, sources, settings)
     return report
