@@ -52,18 +52,27 @@ def interpolate(x: float, xs: list[float], ys: list[float]) -> float:
     return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
 
+def raw_of(item: FieldEvidence) -> float:
+    """The model's own confidence, whether or not the value was calibrated already."""
+    return item.raw_confidence if item.raw_confidence is not None else item.confidence
+
+
 def calibrate(fields: list[FieldEvidence], calibration: Calibration) -> list[FieldEvidence]:
     """The same values with calibrated confidences, each raw one kept as `raw_confidence`."""
     out = []
     for item in fields:
-        raw = item.raw_confidence if item.raw_confidence is not None else item.confidence
+        raw = raw_of(item)
         corners = map_for(calibration, item.path)
         confidence = raw if corners is None else round(interpolate(raw, *corners), 4)
         out.append(item.model_copy(update={"confidence": confidence, "raw_confidence": raw}))
     return out
 
 
+def as_maps(fields: dict[str, dict[str, Any]]) -> Calibration:
+    """Maps from their manifest form ({field: {"raw": [...], "calibrated": [...], ...}})."""
+    return {name: (spec["raw"], spec["calibrated"]) for name, spec in fields.items()}
+
+
 def from_manifest(manifest: dict[str, Any]) -> Calibration:
     """The adapter manifest's `calibration.fields` as maps (empty when it has none)."""
-    fields = manifest.get("calibration", {}).get("fields", {})
-    return {name: (spec["raw"], spec["calibrated"]) for name, spec in fields.items()}
+    return as_maps(manifest.get("calibration", {}).get("fields", {}))

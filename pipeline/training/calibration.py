@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from pipeline.extract.calibration import Calibration, calibrate, field_of
+from pipeline.extract.calibration import as_maps, calibrate, field_of, raw_of
 from pipeline.extract.provenance import FieldEvidence
 
 MIN_VALUES = 12  # fewer observations of a field than this: no map, raw confidence stays
@@ -26,16 +26,12 @@ Observations = dict[str, list[tuple[float, bool]]]
 Judged = tuple[list[FieldEvidence], dict[str, bool]]
 
 
-def raw(item: FieldEvidence) -> float:
-    return item.raw_confidence if item.raw_confidence is not None else item.confidence
-
-
 def observations(judged: list[Judged]) -> Observations:
     """field → [(raw confidence, right)] over the written values the labels score."""
     out: Observations = defaultdict(list)
     for fields, correct in judged:
         for path, right in correct.items():
-            parts = [raw(f) for f in fields if f.value is not None and (
+            parts = [raw_of(f) for f in fields if f.value is not None and (
                 f.path == path or f.path.startswith((path + ".", path + "[")))]
             if parts:
                 out[field_of(path)].append((min(parts), right))
@@ -57,10 +53,6 @@ def fit(found: Observations) -> dict[str, dict[str, Any]]:
                       "values": len(pairs),
                       "accuracy": round(sum(ok for _, ok in pairs) / len(pairs), 4)}
     return maps
-
-
-def as_maps(fitted: dict[str, dict[str, Any]]) -> Calibration:
-    return {name: (spec["raw"], spec["calibrated"]) for name, spec in fitted.items()}
 
 
 def cross_fitted(judged: list[Judged]) -> list[list[FieldEvidence]]:
