@@ -19,6 +19,9 @@ _CURRENCY_ALIASES = {
 _MONEY_CLEAN = re.compile(r"[^\d.,\-]")
 # A numeric date inside longer text, e.g. OCR's "14/03/202508:42" (date and time run together).
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2}))")
+# Two defaults the parser fills a missing year from: a date that parses to the same year with
+# both gives its own.
+_PROBE_YEARS = (2000, 2004)  # both leap years: "29 February" without a year stays parseable
 
 
 class RuleViolation(BaseModel):
@@ -68,7 +71,9 @@ def parse_date(text: str | None, month_first: bool = False) -> dt.date | None:
     """A printed date in any common format → date; None if it is not a real date.
 
     Numeric dates are read day first (25/12/2018) unless `month_first` (US documents);
-    a first number over 12 settles it either way.
+    a first number over 12 settles it either way. A date the text gives no year for ("the
+    16th day of August", its year on the next line) is not a date: the parser would fill in
+    this year, and a record dated by the machine's clock is wrong without a sign of it.
     """
     if not text or not any(ch.isdigit() for ch in text):
         return None
@@ -76,9 +81,12 @@ def parse_date(text: str | None, month_first: bool = False) -> dt.date | None:
     candidate = found.group(1) if found else text
     for dayfirst in ((False, True) if month_first else (True, False)):
         try:
-            return date_parser.parse(candidate, dayfirst=dayfirst, fuzzy=True).date()
+            parsed = [date_parser.parse(candidate, dayfirst=dayfirst, fuzzy=True,
+                                        default=dt.datetime(year, 1, 1))
+                      for year in _PROBE_YEARS]
         except (ValueError, OverflowError):
             continue
+        return parsed[0].date() if parsed[0].year == parsed[1].year else None
     return None
 
 

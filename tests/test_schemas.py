@@ -106,3 +106,16 @@ def test_a_value_the_schema_refuses_is_left_empty_not_the_whole_record() -> None
     assert draft.total == "26.80"
     # valid now: nothing to refuse
     assert refuse_invalid_values(doctypes.get("receipt"), raw) == []
+
+
+def test_contract_party_names_keep_one_short_entity_suffix() -> None:
+    draft = contract.ContractDraft.model_validate({
+        "title": None, "parties": [{"name": "II-VI  Incorporated", "role": None},
+                                   {"name": "PJM Interconnection L.L.C.", "role": None},
+                                   {"name": "Limited Brands, Inc", "role": None},
+                                   {"name": "____________", "role": None}],
+        "effective_date": None, "term": None, "jurisdiction": None,
+        "termination_notice": None, "signatories": [],
+    })
+    names = [p.name for p in contract.to_record(draft).parties]
+    assert names == ["II-VI Inc.", "PJM Interconnection LLC", "Limited Brands, Inc."]

@@ -84,6 +84,9 @@ class DocType:
     summary_fields: tuple[str, ...] = ()
     # Router training: where the extra window of each train document starts (fractions).
     router_windows: tuple[float, ...] = (0.25,)
+    # Draft fields holding a date as printed: completed by the year the document prints right
+    # after a copy that stopped short of it (pipeline.extract.completion).
+    date_fields: tuple[str, ...] = ()
 
     def json_schema(self) -> dict[str, Any]:
         return self.draft_model.model_json_schema()

@@ -6,6 +6,7 @@ with each value's confidence and provenance.
 - decoding: `pipeline.slm` (JSON constrained by the type's schema, token by token)
 - `validation`: the answer → a record, leniently, and the rules it breaks
 - `provenance`: each value's confidence and where it is in the document
+- `completion`: a copied date the line break cut from its year, completed from the document
 
 The type's LoRA adapter is used when the runtime has one loaded for it; without one the base
 model runs zero-shot with two crutches measured on the samples (a preference for the
@@ -27,6 +28,7 @@ from pydantic import BaseModel
 from pipeline.doctypes import DocType
 from pipeline.document import Document
 from pipeline.extract.calibration import calibrate, from_manifest
+from pipeline.extract.completion import complete_dates
 from pipeline.extract.context import Context, build_prompt, context_for, prompt_for, truncated
 from pipeline.extract.provenance import FieldEvidence, evidence
 from pipeline.extract.validation import low_confidence, parse_answer, validate
@@ -108,6 +110,7 @@ def extract(
     if adapter:
         fields = calibrate(fields, from_manifest(runtime.adapters[adapter].manifest))
     raw, violations = parse_answer(generation, settings.max_new_tokens)
+    complete_dates(raw, fields, document, doctype.date_fields)
     record, broken = validate(doctype, raw, truncated=not generation.finished)
     violations += broken
     if record is not None:

@@ -55,6 +55,7 @@ DOCTYPE = DocType(
     ),
     summary_fields=("title", "effective_date", "term", "jurisdiction", "parties"),
     router_windows=(0.2, 0.4, 0.6),
+    date_fields=("effective_date",),
 )
 
 DATASETS = (kleister.DATASET,)

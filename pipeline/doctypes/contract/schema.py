@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -52,12 +53,31 @@ class Contract(BaseModel):
     signatories: list[str] = Field(default_factory=list)
 
 
+# A legal entity's suffix in one short form, so that analysts grouping or filtering parties
+# by name find "II-VI Incorporated" and "II-VI Inc." as one (Kleister's labels write them so).
+_ENTITY_SUFFIXES = (
+    (re.compile(r"\bIncorporated$|\bInc$", re.IGNORECASE), "Inc."),
+    (re.compile(r"\bLimited$|\bLtd$", re.IGNORECASE), "Ltd."),
+    (re.compile(r"\bL\.L\.C\.?$", re.IGNORECASE), "LLC"),
+)
+
+
+def party_name(name: str) -> str:
+    """The party's name as stated, its legal-entity suffix in short form."""
+    name = clean_text(name) or name
+    for pattern, short in _ENTITY_SUFFIXES:
+        name = pattern.sub(short, name)
+    return name
+
+
 def to_record(draft: ContractDraft) -> Contract:
+    """The record; a "party" whose name has no letter is the blank line of a signature block
+    ("__________"), not a party, and is left out."""
     return Contract(
         title=clean_text(draft.title),
         parties=[
-            Party(name=clean_text(p.name) or p.name, role=clean_text(p.role))
-            for p in draft.parties
+            Party(name=party_name(p.name), role=clean_text(p.role))
+            for p in draft.parties if any(ch.isalpha() for ch in p.name)
         ],
         effective_date=parse_date(draft.effective_date),
         effective_date_text=clean_text(draft.effective_date),
@@ -82,7 +102,7 @@ def check_rules(contract: Contract, today: dt.date | None = None) -> list[RuleVi
     if contract.effective_date_text and contract.effective_date is None:
         flag(
             "effective_date_invalid",
-            f"'{contract.effective_date_text}' is not a real date.",
+            f"'{contract.effective_date_text}' is not a real date with a day, month and year.",
             "effective_date",
         )
     return found

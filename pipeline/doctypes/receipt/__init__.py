@@ -54,6 +54,7 @@ DOCTYPE = DocType(
     },
     summary_fields=("merchant_name", "date", "currency", "total", "items"),
     router_windows=(0.15, 0.25, 0.35),
+    date_fields=("date",),
 )
 
 DATASETS = (sroie.DATASET,)

@@ -114,7 +114,8 @@ def check_rules(receipt: Receipt, today: dt.date | None = None) -> list[RuleViol
     if receipt.total is None:
         flag("total_missing", "No total amount was found.", "total")
     if receipt.date_text and receipt.date is None:
-        flag("date_invalid", f"'{receipt.date_text}' is not a real date.", "date")
+        flag("date_invalid",
+             f"'{receipt.date_text}' is not a real date with a day, month and year.", "date")
     elif receipt.date is None:
         flag("date_missing", "No date was found.", "date")
     elif receipt.date > today:
