@@ -113,9 +113,11 @@ def test_contract_party_names_keep_one_short_entity_suffix() -> None:
         "title": None, "parties": [{"name": "II-VI  Incorporated", "role": None},
                                    {"name": "PJM Interconnection L.L.C.", "role": None},
                                    {"name": "Limited Brands, Inc", "role": None},
+                                   {"name": "Seawell Limited", "role": None},
                                    {"name": "____________", "role": None}],
         "effective_date": None, "term": None, "jurisdiction": None,
         "termination_notice": None, "signatories": [],
     })
     names = [p.name for p in contract.to_record(draft).parties]
-    assert names == ["II-VI Inc.", "PJM Interconnection LLC", "Limited Brands, Inc."]
+    assert names == ["II-VI Inc.", "PJM Interconnection LLC", "Limited Brands, Inc",
+                     "Seawell Ltd."]

@@ -56,8 +56,8 @@ class Contract(BaseModel):
 # A legal entity's suffix in one short form, so that analysts grouping or filtering parties
 # by name find "II-VI Incorporated" and "II-VI Inc." as one (Kleister's labels write them so).
 _ENTITY_SUFFIXES = (
-    (re.compile(r"\bIncorporated$|\bInc$", re.IGNORECASE), "Inc."),
-    (re.compile(r"\bLimited$|\bLtd$", re.IGNORECASE), "Ltd."),
+    (re.compile(r"\bIncorporated$", re.IGNORECASE), "Inc."),
+    (re.compile(r"\bLimited$", re.IGNORECASE), "Ltd."),
     (re.compile(r"\bL\.L\.C\.?$", re.IGNORECASE), "LLC"),
 )
 
