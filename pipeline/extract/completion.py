@@ -21,28 +21,21 @@ _YEAR_AFTER = re.compile(r"[\s,]{1,4}((?:19|20)\d\d)\b")
 
 
 def complete_dates(raw: Any, fields: list[FieldEvidence], document: Document,
-                   paths: tuple[str, ...]) -> list[str]:
+                   paths: tuple[str, ...]) -> None:
     """Complete, in place in the answer and its evidence, each date at `paths` (top-level
-    fields) that lacks a year the document prints right after it; the paths completed."""
+    fields) that lacks a year the document prints right after it."""
     if not isinstance(raw, dict) or not paths:
-        return []
+        return
     text = document.text()
-    done = []
     for item in fields:
         value = raw.get(item.path) if item.path in paths else None
-        if not isinstance(value, str) or item.char_end is None or _dated(value):
+        if not isinstance(value, str) or item.char_end is None or parse_date(value):
             continue
         year = _YEAR_AFTER.match(text, item.char_end)
         if year is None:
             continue
         completed = " ".join((value + text[item.char_end:year.end()]).split())
-        if not _dated(completed):
+        if parse_date(completed) is None:  # either reading order: parse_date tries both
             continue
         raw[item.path] = item.value = completed
         place(item, text, line_offsets(document), item.char_start)
-        done.append(item.path)
-    return done
-
-
-def _dated(value: str) -> bool:
-    return parse_date(value) is not None or parse_date(value, month_first=True) is not None
