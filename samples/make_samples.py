@@ -21,6 +21,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from pipeline.doctypes.invoice import generator as invoice_generator
+from pipeline.doctypes.invoice import render as invoice_render
+
 HERE = Path(__file__).resolve().parent
 OUT_DIR = HERE / "documents"  # what `docket run samples/documents` and the tests read
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -501,6 +504,11 @@ def _fixed_zip_times(data: bytes) -> bytes:
     return out.getvalue()
 
 
+# Invoices come from the invoice type's own generator (pipeline/doctypes/invoice), with seeds
+# outside its train and dev ranges: a German text PDF and a scanned US invoice.
+INVOICES = {"invoice-werkstatt.pdf": 900025, "invoice-scan.jpg": 900007}
+
+
 def main(out_dir: Path = OUT_DIR) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -526,6 +534,11 @@ def main(out_dir: Path = OUT_DIR) -> list[Path]:
     p = out_dir / "contract-services.docx"
     services_docx(p)
     written.append(p)
+
+    for name, seed in INVOICES.items():
+        p = out_dir / name
+        p.write_bytes(invoice_render.render(invoice_generator.make(seed), seed)[0])
+        written.append(p)
     return written
 
 

@@ -19,6 +19,9 @@ _CURRENCY_ALIASES = {
 _MONEY_CLEAN = re.compile(r"[^\d.,\-]")
 # A numeric date inside longer text, e.g. OCR's "14/03/202508:42" (date and time run together).
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2}))")
+# Year first ("2025-11-07", "2025/11/07") is always year-month-day: dateutil's dayfirst
+# would read it as the 11th of July.
+_YEAR_FIRST = re.compile(r"\b(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})\b")
 # Two defaults the parser fills a missing year from: a date that parses to the same year with
 # both gives its own.
 _PROBE_YEARS = (2000, 2004)  # both leap years: "29 February" without a year stays parseable
@@ -77,6 +80,11 @@ def parse_date(text: str | None, month_first: bool = False) -> dt.date | None:
     """
     if not text or not any(ch.isdigit() for ch in text):
         return None
+    if year_first := _YEAR_FIRST.search(text):
+        try:
+            return dt.date(*map(int, year_first.groups()))
+        except ValueError:
+            return None
     found = _NUMERIC_DATE.search(text)
     candidate = found.group(1) if found else text
     for dayfirst in ((False, True) if month_first else (True, False)):

@@ -27,6 +27,8 @@ def test_parse_date_day_first_and_invalid() -> None:
     assert parse_date("04/02/2025", month_first=True) == dt.date(2025, 4, 2)
     assert parse_date("14/03/202508:42") == dt.date(2025, 3, 14)  # OCR ran date into time
     assert parse_date("31/02/2020") is None
+    assert parse_date("2025-11-07") == dt.date(2025, 11, 7)  # year first: never day-first
+    assert parse_date("2025-11-07", month_first=True) == dt.date(2025, 11, 7)
     assert parse_date("no date") is None
 
 

@@ -87,6 +87,9 @@ class DocType:
     # Draft fields holding a date as printed: completed by the year the document prints right
     # after a copy that stopped short of it (pipeline.extract.completion).
     date_fields: tuple[str, ...] = ()
+    # Router training: documents of other kinds that look like this type (a purchase order
+    # beside an invoice), labelled unknown, so the router learns to refuse them.
+    router_lookalikes: Callable[[], list[Source]] | None = None
 
     def json_schema(self) -> dict[str, Any]:
         return self.draft_model.model_json_schema()
@@ -147,9 +150,12 @@ class Dataset:
     holds: Callable[[str, str, str], bool] | None = None
     synthetic: Callable[[int], Synthetic] | None = None  # a generated document from a seed
     default_synthetic: int = 0  # generated documents added to training by default
+    # A generated dataset's own folder (its `sources` write it on first use); None: the
+    # dataset is a folder of the shared datasets directory.
+    generated_in: Path | None = None
 
     def path(self, datasets_dir: Path) -> Path:
-        return datasets_dir / self.folder
+        return self.generated_in or datasets_dir / self.folder
 
 
 def read_hand_labels(path: Path, id_key: str,

@@ -379,7 +379,8 @@ def _counts(examples: list[Example]) -> dict[str, dict[str, int]]:
 def _all_sources(datasets_dir: Path) -> list[Source]:
     """Every registered dataset's documents (plus a later window of each train document),
     and the machine's prose as "unknown"."""
-    missing = [d.folder for d in doctypes.DATASETS.values() if not d.path(datasets_dir).is_dir()]
+    missing = [d.folder for d in doctypes.DATASETS.values()
+               if d.generated_in is None and not d.path(datasets_dir).is_dir()]
     if missing:
         raise FileNotFoundError(
             f"The router is trained on the shared datasets, not found at {datasets_dir} "
@@ -389,6 +390,9 @@ def _all_sources(datasets_dir: Path) -> list[Source]:
     for data in doctypes.DATASETS.values():
         found = data.sources(data.path(datasets_dir))
         sources += [*found, *windows(found, doctypes.get(data.doc_type).router_windows)]
+    for doctype in doctypes.REGISTRY.values():
+        if doctype.router_lookalikes:
+            sources += doctype.router_lookalikes()
     return [*sources, *negative_sources()]
 
 
