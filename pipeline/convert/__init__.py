@@ -38,8 +38,10 @@ __all__ = ["ROUTE_VERSIONS", "SUPPORTED_MIME_TYPES", "UnsupportedType", "convert
 
 # Bumped when a route's output changes, so conversions cached by it (`pipeline.training.datasets`)
 # are made again; a type not listed is at version 1. PDF 2: lines from pdfium's character list.
-# Images 2: OCR boxes widened (`ocr.UNCLIP_SCANS`).
-ROUTE_VERSIONS = {PDF: 2, **dict.fromkeys(IMAGE_TYPES, 2)}
+# Images 2: OCR boxes widened (`ocr.UNCLIP_SCANS`). Markup 2: inline HTML tags out of table
+# cells (`flatten.plain`).
+ROUTE_VERSIONS = {PDF: 2, **dict.fromkeys(IMAGE_TYPES, 2),
+                  **dict.fromkeys((DOCX, HTML, MARKDOWN), 2)}
 
 NO_TEXT = (
     "No text found in the document. If it is a scan or a photo, check that it is sharp, "

@@ -8,12 +8,25 @@ they often carry the company name or a document number.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from pipeline.document import BBox, Line, Page
 
 if TYPE_CHECKING:
     from docling_core.types.doc import DoclingDocument, NodeItem, TableItem
+
+
+# Inline HTML that Markdown tables carry through docling ("V<sub>IN</sub>", "a<br>b"): the
+# reader sees "VIN", so the text says "VIN" (the model copies it, labels print it so).
+_INLINE_TAG = re.compile(r"</?(sub|sup|b|i|u|em|strong|code|span|small|br)\b[^>]*/?>",
+                         re.IGNORECASE)
+
+
+def plain(text: str) -> str:
+    """A cell's or paragraph's text without inline HTML tags, white space collapsed."""
+    return " ".join(_INLINE_TAG.sub(lambda m: " " if m.group(1).lower() == "br" else "",
+                                    text).split())
 
 
 def _table_rows(table: TableItem, page_height: float | None) -> list[tuple[str, BBox | None]]:
@@ -28,7 +41,7 @@ def _table_rows(table: TableItem, page_height: float | None) -> list[tuple[str, 
             if key in seen:  # a spanning cell repeats in every grid position it covers
                 continue
             seen.add(key)
-            text = " ".join(cell.text.split())
+            text = plain(cell.text)
             if not text:
                 continue
             texts.append(text)
