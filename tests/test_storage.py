@@ -83,3 +83,56 @@ def test_stale_processing_documents_are_found(conn: psycopg.Connection, settings
     conn.execute("UPDATE documents SET updated_at = now() - interval '2 hours' WHERE id = %s",
                  (doc_id,))
     assert doc_id in documents.stale(conn, older_than_s=60)  # its worker died with it
+
+
+def test_invoice_and_datasheet_records_reach_their_views(conn: psycopg.Connection,
+                                                         settings: Any) -> None:
+    """The new types' records land in their typed tables and come back through the records
+    query, the child views and the invoice's payables aggregate, as their row models."""
+    import json
+
+    from pipeline.doctypes.datasheet import schema as datasheet
+    from pipeline.doctypes.invoice import generator
+    from pipeline.doctypes.invoice import schema as invoice
+    from pipeline.doctypes.invoice.rows import InvoiceItemRow, InvoiceRow, PayablesRow
+    from pipeline.storage import analytics
+
+    made = generator.make(900025)
+    invoice_record = invoice.to_record(invoice.InvoiceDraft.model_validate(made.labels))
+    sheet_record = datasheet.to_record(datasheet.DatasheetDraft.model_validate({
+        "product_name": "Arduino® UNO R4 Minima", "model_numbers": ["ABX00080"],
+        "manufacturer": "Arduino SRL", "document_revision": "3",
+        "document_revision_date": "28/03/2024", "microcontroller": "RA4M1",
+        "operating_conditions": [{"parameter": "Operating Temperature", "symbol": "TOP",
+                                  "min": "-40", "typ": "25", "max": "85", "unit": "°C"}],
+        "absolute_maximum_ratings": [{"parameter": "Input voltage", "symbol": "VIN",
+                                      "min": None, "typ": None, "max": "24", "unit": "V"}],
+        "specifications": [{"group": "Power", "name": "DC Current per I/O Pin", "value": "8",
+                            "unit": "mA"}]}))
+    result = store_uploads(conn, [Upload("i.pdf", b"invoice unique-6"),
+                                  Upload("d.md", b"datasheet unique-6")], settings, "test")
+    invoice_id, sheet_id = result.to_process
+    with conn.transaction():
+        records.save_run(conn, invoice_id, doctypes.get("invoice"), _run(),
+                         json.loads(invoice_record.model_dump_json()))
+        records.save_run(conn, sheet_id, doctypes.get("datasheet"), _run(),
+                         json.loads(sheet_record.model_dump_json()))
+    query = analytics.RecordQuery(name=made.labels["seller_name"], min_total=Decimal("5000"))
+    rows, n = analytics.list_records(conn, doctypes.get("invoice"), query)
+    row = InvoiceRow.model_validate(next(r for r in rows if r["document_id"] == invoice_id))
+    assert row.total == Decimal("5173.32") and row.currency == "EUR" and row.item_count == 3
+    found = analytics.get_record(conn, doctypes.get("invoice"), invoice_id)
+    assert found is not None
+    assert [InvoiceItemRow.model_validate(c).line for c in found["children"]] == [1, 2, 3]
+    config = doctypes.get("invoice").query
+    assert config is not None
+    groups, _ = analytics.aggregate(conn, doctypes.get("invoice"), config.aggregates[0], query)
+    assert any(PayablesRow.model_validate(g).total == Decimal("5173.32") for g in groups)
+
+    sheet = analytics.get_record(conn, doctypes.get("datasheet"), sheet_id)
+    assert sheet is not None and sheet["record"]["model_numbers"] == ["ABX00080"]
+    assert sheet["record"]["condition_count"] == 2 and sheet["children"][0]["value"] == "8"
+    kinds = conn.execute("SELECT kind, max FROM analytics.datasheet_conditions "
+                         "WHERE document_id = %s ORDER BY kind", (sheet_id,)).fetchall()
+    assert [(k["kind"], k["max"]) for k in kinds] == [("absolute_maximum", "24"),
+                                                      ("operating", "85")]
