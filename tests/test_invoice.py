@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.doctypes.base import json_labels
 from pipeline.doctypes.invoice import generated, generator, render, schema
 from pipeline.settings import Settings
 
@@ -78,7 +79,7 @@ def test_every_generated_invoice_is_consistent_and_scores_perfectly_against_itse
         data = generator.make(seed)
         record = schema.to_record(schema.InvoiceDraft.model_validate(data.labels))
         assert schema.check_rules(record, TODAY) == [], seed
-        scored = generated.score({"draft": [json.dumps(data.labels)]},
+        scored = generated.score(json_labels(data.labels),
                                  json.loads(record.model_dump_json()))
         assert all(scored.correct.values()), (seed, scored.errors)
 
@@ -89,7 +90,7 @@ def test_a_wrong_value_costs_its_field_and_an_extra_item_costs_precision() -> No
         schema.InvoiceDraft.model_validate(data.labels)).model_dump_json())
     record["total"] = "1.00"
     record["items"].append({"description": "invented", "amount": "2.00"})
-    scored = generated.score({"draft": [json.dumps(data.labels)]}, record)
+    scored = generated.score(json_labels(data.labels), record)
     assert scored.correct["total"] is False and scored.correct["extra item 0"] is False
     assert scored.correct["invoice_number"] is True
 

@@ -158,6 +158,17 @@ class Dataset:
         return self.generated_in or datasets_dir / self.folder
 
 
+def json_labels(record: dict[str, Any]) -> dict[str, list[str]]:
+    """A labelled record as a source's labels: one JSON value per field, so measures per
+    label key (`docket eval`'s context recall) read per field."""
+    return {name: [json.dumps(value, ensure_ascii=False)] for name, value in record.items()}
+
+
+def record_of(labels: dict[str, list[str]]) -> dict[str, Any]:
+    """The record `json_labels` made the labels from."""
+    return {name: json.loads(values[0]) for name, values in labels.items() if name != HAND}
+
+
 def read_hand_labels(path: Path, id_key: str,
                      fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """A dataset's hand-written labels (one JSON object a line): document id → its fields."""

@@ -16,13 +16,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.doctypes.base import Dataset, Score, Source, alnum
+from pipeline.doctypes.base import Dataset, Score, Source, alnum, json_labels, record_of
 
 SCALARS = ("product_name", "manufacturer", "document_revision", "document_revision_date",
            "microcontroller")
 TABLES = ("operating_conditions", "absolute_maximum_ratings")
 LISTS = ("model_numbers", *TABLES, "specifications")
 CONDITION_KEYS = ("parameter", "symbol", "min", "typ", "max", "unit")
+PRINTED_DATE = "document_revision_date_as_printed"  # beside the ISO label: what the model copies
 
 
 def looks_like(folder: Path) -> bool:
@@ -40,12 +41,14 @@ def sources(folder: Path) -> list[Source]:
     """Every product of the train and dev splits, once as Markdown and once as PDF."""
     out = []
     for key, split in sorted(_splits(folder).items()):
-        label = (folder / "labels" / f"{key}.json").read_text()
+        record = json.loads((folder / "labels" / f"{key}.json").read_text())
+        label = json_labels({**{name: record[name] for name in (*SCALARS, *LISTS)},
+                             PRINTED_DATE: printed_date(record)})
         for ext in ("md", "pdf"):
             path = folder / "documents" / f"{key}.{ext}"
             if path.is_file():
                 out.append(Source("manuals", f"{key}.{ext}", "datasheet", split, path,
-                                  path.name, labels={"record": [label]}))
+                                  path.name, labels=label))
     return out
 
 
@@ -57,7 +60,7 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
     """The labelled record as the draft, keeping list entries whose values the context holds
     (an entry the model cannot see would teach it to invent one); a scalar the context lacks
     is left out of the loss."""
-    record = json.loads(labels["record"][0])
+    record = record_of(labels)
     flat = alnum(context)
     draft: dict[str, Any] = {name: record[name] for name in SCALARS}
     draft["model_numbers"] = [n for n in record["model_numbers"] if _in(n, flat)]
@@ -80,6 +83,8 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
 
 def printed_date(record: dict[str, Any]) -> str | None:
     """The labelled revision date as the datasheet prints it (the label itself is ISO)."""
+    if PRINTED_DATE in record:
+        return record[PRINTED_DATE]
     history = (record.get("provenance") or {}).get("revision_history") or {}
     printed: str | None = history.get("date_as_printed")
     return printed
@@ -99,7 +104,7 @@ def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
     min, typ, max and unit (parameter names vary); a specification by value and unit. Each
     gold entry found is a true positive (`pairs`), each answer entry matching none a false
     one."""
-    gold = json.loads(labels["record"][0])
+    gold = record_of(labels)
     scored = Score()
     for name in SCALARS:
         predicted = record.get(name)
@@ -165,15 +170,22 @@ def summarize(scores: list[Score]) -> dict[str, Any]:
 
 
 def holds(key: str, value: str, text: str) -> bool:
-    """Share test for one labelled record: does the text hold every scalar value and every
-    condition row's numbers (letters and digits, spacing aside)?"""
-    record = json.loads(value)
+    """Does the text hold the labelled value (letters and digits, spacing aside)? A table:
+    every row's min, typ and max; specifications: every value; the revision date is ISO in
+    the label, so it is held trivially; provenance and notes are not values."""
+    label = json.loads(value)
     flat = alnum(text)
-    scalars = [record[name] for name in SCALARS if name != "document_revision_date"
-               and record[name]]
-    cells = [row.get(k) for table in TABLES for row in record[table]
-             for k in ("min", "typ", "max") if row.get(k)]
-    return all(_in(v, flat) for v in [*scalars, *cells])
+    if key in TABLES:
+        wanted = [row.get(k) for row in label for k in ("min", "typ", "max") if row.get(k)]
+    elif key == "specifications":
+        wanted = [spec["value"] for spec in label]
+    elif key == "model_numbers":
+        wanted = label
+    elif (key in SCALARS and key != "document_revision_date") or key == PRINTED_DATE:
+        wanted = [label] if label else []
+    else:
+        wanted = []
+    return all(_in(v, flat) for v in wanted)
 
 
 DATASET = Dataset(

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.doctypes.base import Dataset, Score, Source, alnum
+from pipeline.doctypes.base import Dataset, Score, Source, alnum, json_labels, record_of
 from pipeline.doctypes.invoice import generator, render
 from schemas.common import normalize_currency, parse_date, parse_money
 
@@ -86,13 +86,13 @@ def sources(folder: Path) -> list[Source]:
         row = json.loads(line)
         out.append(Source("invoice-gen", Path(row["file"]).stem, "invoice", row["split"],
                           folder / row["file"], row["file"],
-                          labels={"draft": [json.dumps(row["labels"], ensure_ascii=False)]}))
+                          labels=json_labels(row["labels"])))
     return out
 
 
 def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], set[str]]:
     """Every field is labelled: the draft as printed, nothing left out of the loss."""
-    return json.loads(labels["draft"][0]), set()
+    return record_of(labels), set()
 
 
 def _same_money(gold: Any, predicted: Any) -> bool:
@@ -104,7 +104,7 @@ def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
     """Each field against its label, null labels included (a value where the invoice prints
     none is wrong): text as letters and digits, dates and money as values, the currency as
     its ISO code; items as in receipts (description and amount), extra items count against."""
-    gold = json.loads(labels["draft"][0])
+    gold = record_of(labels)
     currency = normalize_currency(gold["currency"])
     scored = Score()
     for name in FIELDS:
@@ -156,12 +156,15 @@ def summarize(scores: list[Score]) -> dict[str, Any]:
 
 
 def holds(key: str, value: str, text: str) -> bool:
-    """Is the labelled value in the text, spacing and case aside? (Read per field from the
-    draft: `key` is 'draft', so each of its values is checked.)"""
-    draft = json.loads(value)
+    """Is the labelled value in the text, spacing and case aside (for items, every line's
+    description and amount)? A null label is held trivially."""
+    label = json.loads(value)
     flat = " ".join(text.split()).upper()
-    values = [v for name, v in draft.items() if name != "items" and v]
-    return all(" ".join(str(v).split()).upper() in flat for v in values)
+    if key == "items":
+        wanted = [str(v) for item in label for v in (item["description"], item["amount"])]
+    else:
+        wanted = [str(label)] if label else []
+    return all(" ".join(v.split()).upper() in flat for v in wanted)
 
 
 DATASET = Dataset(
