@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import doctypes
 from pipeline.classify import (
     MANIFEST,
     ROUTER_DIR,
@@ -18,6 +19,8 @@ from pipeline.classify import (
     load_head,
 )
 from pipeline.convert import convert
+from pipeline.doctypes.invoice import generator, render
+from pipeline.doctypes.invoice.generated import DEV_SEED, LOOKALIKES
 from pipeline.document import Document, Line, Page
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
@@ -79,6 +82,30 @@ def test_kleister_dev_contracts_route_to_contract(runtime: Runtime, settings: Se
         assert result.document_type == "contract", (name, result)
 
 
+@needs_datasets
+def test_dev_datasheets_route_to_datasheet_as_markdown_and_pdf(runtime: Runtime,
+                                                               settings: Settings) -> None:
+    for name in ("uno-r4-minima.md", "nano-matter.pdf"):  # dev products
+        path = DATASETS / "manuals" / "documents" / name
+        result = classify(convert(path.read_bytes(), path.name, settings), runtime)
+        assert result.document_type == "datasheet", (name, result)
+
+
+def test_generated_invoices_route_to_invoice_and_look_alikes_do_not(
+        runtime: Runtime, settings: Settings) -> None:
+    """Dev invoices (seeds no router trained on) go to the invoice adapter; a purchase order
+    and a quotation laid out like invoices (dev look-alikes) do not."""
+    for seed in (DEV_SEED + 1, DEV_SEED + 6):  # a German scan, a US text PDF
+        content, ext = render.render(generator.make(seed), seed)
+        result = classify(convert(content, f"invoice.{ext}", settings), runtime)
+        assert result.document_type == "invoice", (seed, result)
+    for kind, first in LOOKALIKES.items():
+        seed = first + 3  # n % 4 == 3: the look-alikes' dev split
+        content, ext = render.render(generator.make(seed, kind), seed)
+        result = classify(convert(content, f"{kind}.{ext}", settings), runtime)
+        assert result.document_type != "invoice", (kind, result)
+
+
 def test_prose_routes_to_unknown(runtime: Runtime) -> None:
     result = classify(_text_document(PROSE), runtime)
     assert result.document_type == "unknown", result
@@ -92,7 +119,7 @@ def test_hint_overrides_the_router(runtime: Runtime) -> None:
 
 def test_committed_head_is_small_and_described() -> None:
     manifest = json.loads((ROUTER_DIR / MANIFEST).read_text())
-    assert manifest["classes"] == ["receipt", "contract", "unknown"]
+    assert manifest["classes"] == [*doctypes.REGISTRY, "unknown"]
     assert 0.0 < manifest["threshold"] < 1.0
     assert sum(p.stat().st_size for p in ROUTER_DIR.iterdir()) < 100_000
 
