@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from pipeline.doctypes.base import DocType, QueryConfig
-from pipeline.doctypes.contract import kleister, rows, schema
+from pipeline.doctypes.contract import kleister, lookalikes, rows, schema
 
 # Phrases that mark a line worth reading in a long contract, with a weight each: parties and
 # the effective date open a contract, governing law and term sit in clauses further in, and
@@ -56,6 +56,7 @@ DOCTYPE = DocType(
     summary_fields=("title", "effective_date", "term", "jurisdiction", "parties"),
     router_windows=(0.2, 0.4, 0.6),
     date_fields=("effective_date",),
+    router_lookalikes=lookalikes.sources,
 )
 
 DATASETS = (kleister.DATASET,)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from pipeline.doctypes.base import DocType, QueryConfig
-from pipeline.doctypes.datasheet import manuals, rows, schema
+from pipeline.doctypes.datasheet import lookalikes, manuals, rows, schema
 
 # Lines worth reading in a long datasheet: the ratings tables and their rows, the company
 # and revision tables near its end, the microcontroller, and specification lines (a number
@@ -63,6 +63,7 @@ DOCTYPE = DocType(
                     "document_revision_date", "specifications"),
     router_windows=(0.3, 0.5),
     date_fields=("document_revision_date",),
+    router_lookalikes=lookalikes.sources,
 )
 
 DATASETS = (manuals.DATASET,)
