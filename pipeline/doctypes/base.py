@@ -75,6 +75,9 @@ class DocType:
     child_tables: dict[str, str] = field(default_factory=dict)  # list field → child table
     adapter: str | None = None  # folder name under adapters/, if one is trained
     context_chars: int = 6000  # of the document the model reads (see pipeline.extract.context)
+    # The answer's token budget: enough for the type's longest lists (settings.max_new_tokens,
+    # DOCKET_MAX_NEW_TOKENS, raises it for every type).
+    output_tokens: int = 384
     cues: Cues = ()  # passage cues: phrases that mark a line of a long document worth reading
     query: QueryConfig | None = None  # None: not in the analytics views
     # Review form: a schema pattern → what it accepts, in words a reviewer understands.

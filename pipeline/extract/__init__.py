@@ -100,8 +100,9 @@ def extract(
     schema = doctype.json_schema()
     if adapter:
         schema = null_out(schema, runtime.adapters[adapter].manifest.get("unlearned", []))
+    budget = max(settings.max_new_tokens, doctype.output_tokens)
     generation = runtime.generate_json(
-        prompt, schema, settings.max_new_tokens, allowed,
+        prompt, schema, budget, allowed,
         repetition_penalty=decoding.get("repetition_penalty", settings.repetition_penalty),
         adapter=adapter, source_text=text,
     )
@@ -109,7 +110,7 @@ def extract(
                       generation.token_logprobs)
     if adapter:
         fields = calibrate(fields, from_manifest(runtime.adapters[adapter].manifest))
-    raw, violations = parse_answer(generation, settings.max_new_tokens)
+    raw, violations = parse_answer(generation, budget)
     complete_dates(raw, fields, document, doctype.date_fields)
     record, broken = validate(doctype, raw, truncated=not generation.finished)
     violations += broken

@@ -49,6 +49,7 @@ DOCTYPE = DocType(
                   "absolute_maximum_ratings": "datasheet_maximum_ratings"},
     adapter="datasheet",
     context_chars=5000,
+    output_tokens=1536,  # the longest labelled answer is about 1,500 tokens (41 specifications)
     cues=CUES,
     query=QueryConfig(
         view="datasheets", date_column="document_revision_date", name_column="product_name",

@@ -25,6 +25,7 @@ DOCTYPE = DocType(
     table="invoices",
     child_tables={"items": "invoice_items"},
     adapter="invoice",
+    output_tokens=1024,  # 30 lines at about 30 tokens each, after the header's 200
     query=QueryConfig(
         view="invoices", date_column="issue_date", name_column="seller_name",
         row_model=rows.InvoiceRow, children_view="invoice_items", children_order="line",
