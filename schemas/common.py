@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
 import pycountry
 from dateutil import parser as date_parser
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 # Symbols and local abbreviations printed on documents → ISO 4217. "$" alone is ambiguous;
 # USD is the back-office default and the rule engine does not flag it.
@@ -25,6 +26,19 @@ _YEAR_FIRST = re.compile(r"\b(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})\b")
 # Two defaults the parser fills a missing year from: a date that parses to the same year with
 # both gives its own.
 _PROBE_YEARS = (2000, 2004)  # both leap years: "29 February" without a year stays parseable
+
+
+# What a model may write for values printed on documents. Bounds keep constrained decoding
+# finite: a small model that starts repeating still ends.
+Text = Annotated[str, StringConstraints(max_length=120)] | None
+# Money and quantities as printed ("1,234.50", "-3.00"): digits only, so a model cannot
+# wander into words or runaway digit strings.
+AMOUNT_PATTERN = r"^-?[0-9]{1,7}([.,][0-9]{3}){0,2}([.,][0-9]{1,3})?$"  # bounded: no runaway
+Amount = Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN)] | None
+DateText = Annotated[str, StringConstraints(max_length=30)] | None
+# "MYR", "RM", "$", "US$": a code or a symbol, never an amount.
+CURRENCY_PATTERN = r"^([A-Za-z]{2,3}|[$€£¥₹]|[A-Z]{1,2}\$)$"
+Currency = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)] | None
 
 
 class RuleViolation(BaseModel):

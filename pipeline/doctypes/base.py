@@ -161,6 +161,21 @@ class Dataset:
         return self.generated_in or datasets_dir / self.folder
 
 
+def written_sources(dataset: str, folder: Path, name: str, suffix: str,
+                    make: Callable[[int], str], seeds: range) -> list[Source]:
+    """Router look-alikes written from seeds as text files (on first use), labelled
+    unknown; every 4th to dev."""
+    out = []
+    for n, seed in enumerate(seeds):
+        path = folder / f"{name}-{seed}{suffix}"
+        if not path.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(make(seed))
+        out.append(Source(dataset, path.stem, "unknown", "dev" if n % 4 == 3 else "train",
+                          path, path.name))
+    return out
+
+
 def json_labels(record: dict[str, Any]) -> dict[str, list[str]]:
     """A labelled record as a source's labels: one JSON value per field, so measures per
     label key (`docket eval`'s context recall) read per field."""

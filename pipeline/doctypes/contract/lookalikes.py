@@ -9,7 +9,7 @@ from pathlib import Path
 
 from faker import Faker
 
-from pipeline.doctypes.base import Source
+from pipeline.doctypes.base import Source, written_sources
 
 FOLDER = Path.home() / ".cache" / "docket" / "generated" / "letters-v1"
 TRAIN, DEV, FIRST_SEED = 60, 20, 500_000
@@ -57,12 +57,5 @@ def letter(seed: int) -> str:
 
 def sources(folder: Path = FOLDER) -> list[Source]:
     """The letters as text files, written on first use; every 4th to dev."""
-    out = []
-    for n in range(TRAIN + DEV):
-        path = folder / f"letter-{FIRST_SEED + n}.txt"
-        if not path.is_file():
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(letter(FIRST_SEED + n))
-        out.append(Source("letters", path.stem, "unknown", "dev" if n % 4 == 3 else "train",
-                          path, path.name))
-    return out
+    return written_sources("letters", folder, "letter", ".txt", letter,
+                           range(FIRST_SEED, FIRST_SEED + TRAIN + DEV))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from pipeline.doctypes.base import Source
+from pipeline.doctypes.base import Source, written_sources
 
 FOLDER = Path.home() / ".cache" / "docket" / "generated" / "recipes-v1"
 TRAIN, DEV, FIRST_SEED = 60, 20, 600_000
@@ -54,12 +54,5 @@ def recipe(seed: int) -> str:
 
 def sources(folder: Path = FOLDER) -> list[Source]:
     """The recipes as Markdown, written on first use; every 4th to dev."""
-    out = []
-    for n in range(TRAIN + DEV):
-        path = folder / f"recipe-{FIRST_SEED + n}.md"
-        if not path.is_file():
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(recipe(FIRST_SEED + n))
-        out.append(Source("recipes", path.stem, "unknown", "dev" if n % 4 == 3 else "train",
-                          path, path.name))
-    return out
+    return written_sources("recipes", folder, "recipe", ".md", recipe,
+                           range(FIRST_SEED, FIRST_SEED + TRAIN + DEV))

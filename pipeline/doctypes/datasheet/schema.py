@@ -15,12 +15,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from schemas.common import RuleViolation, clean_text, parse_date, parse_money
+from schemas.common import DateText, RuleViolation, Text, clean_text, parse_date, parse_money
 
-Text = Annotated[str, StringConstraints(max_length=120)] | None
 Short = Annotated[str, StringConstraints(max_length=40)] | None
 Cell = Annotated[str, StringConstraints(max_length=24)] | None
-DateText = Annotated[str, StringConstraints(max_length=30)] | None
 
 
 class SpecificationDraft(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pipeline.doctypes.base import Aggregate, DocType, QueryConfig
 from pipeline.doctypes.invoice import generated, rows, schema
+from schemas.common import AMOUNT_PATTERN, CURRENCY_PATTERN
 
 DOCTYPE = DocType(
     name="invoice",
@@ -50,9 +51,9 @@ DOCTYPE = DocType(
         ),),
     ),
     pattern_hints={
-        schema.AMOUNT_PATTERN: "is not an amount: write digits with an optional minus sign "
+        AMOUNT_PATTERN: "is not an amount: write digits with an optional minus sign "
         "and decimal point, as printed (e.g. 12.50, 1.234,50, 1,234.50), or leave it empty",
-        schema.CURRENCY_PATTERN: "is not a currency: write a code or symbol as printed "
+        CURRENCY_PATTERN: "is not a currency: write a code or symbol as printed "
         "(e.g. EUR, USD, €, $), or leave it empty",
         schema.RATE_PATTERN: "is not a tax rate: write the percentage without the % sign "
         "(e.g. 20, 8.875, 5,5), or leave it empty",

@@ -20,7 +20,11 @@ from stdnum.exceptions import ValidationError
 from stdnum.util import get_cc_module
 
 from schemas.common import (
+    Amount,
+    Currency,
+    DateText,
     RuleViolation,
+    Text,
     clean_text,
     close_enough,
     is_known_currency,
@@ -30,16 +34,10 @@ from schemas.common import (
     parse_quantity,
 )
 
-Text = Annotated[str, StringConstraints(max_length=120)] | None
 Address = Annotated[str, StringConstraints(max_length=200)] | None
 Short = Annotated[str, StringConstraints(max_length=40)] | None
-AMOUNT_PATTERN = r"^-?[0-9]{1,7}([.,][0-9]{3}){0,2}([.,][0-9]{1,3})?$"  # bounded: no runaway
-Amount = Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN)] | None
 RATE_PATTERN = r"^[0-9]{1,2}([.,][0-9]{1,3})?$"  # a tax rate in percent, without the sign
 Rate = Annotated[str, StringConstraints(pattern=RATE_PATTERN)] | None
-DateText = Annotated[str, StringConstraints(max_length=30)] | None
-CURRENCY_PATTERN = r"^([A-Za-z]{2,3}|[$€£¥₹]|[A-Z]{1,2}\$)$"
-Currency = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)] | None
 
 # A tax id that names its country ("DE123456789", "GB 123 4567 89"): checked by that
 # country's VAT module. A US EIN ("12-3456789") is checked as one.

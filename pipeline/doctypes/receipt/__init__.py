@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pipeline.doctypes.base import Aggregate, DocType, QueryConfig
 from pipeline.doctypes.receipt import rows, schema, sroie
+from schemas.common import AMOUNT_PATTERN, CURRENCY_PATTERN
 
 DOCTYPE = DocType(
     name="receipt",
@@ -47,9 +48,9 @@ DOCTYPE = DocType(
         ),),
     ),
     pattern_hints={
-        schema.AMOUNT_PATTERN: "is not an amount: write digits with an optional minus sign "
+        AMOUNT_PATTERN: "is not an amount: write digits with an optional minus sign "
         "and decimal point, as printed (e.g. 12.50, -3.00, 1,234.50), or leave it empty",
-        schema.CURRENCY_PATTERN: "is not a currency: write a code or symbol as printed "
+        CURRENCY_PATTERN: "is not a currency: write a code or symbol as printed "
         "(e.g. MYR, USD, RM, $), or leave it empty",
     },
     summary_fields=("merchant_name", "date", "currency", "total", "items"),

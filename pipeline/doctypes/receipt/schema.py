@@ -9,7 +9,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.common import (
+    Amount,
+    Currency,
+    DateText,
     RuleViolation,
+    Text,
     clean_text,
     close_enough,
     is_known_currency,
@@ -18,17 +22,6 @@ from schemas.common import (
     parse_money,
     parse_quantity,
 )
-
-# Bounds keep constrained decoding finite: a small model that starts repeating still ends.
-Text = Annotated[str, StringConstraints(max_length=120)] | None
-# Money and quantities as printed ("1,234.50", "-3.00"): digits only, so a model cannot
-# wander into words or runaway digit strings.
-AMOUNT_PATTERN = r"^-?[0-9]{1,7}([.,][0-9]{3}){0,2}([.,][0-9]{1,3})?$"  # bounded: no runaway
-Amount = Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN)] | None
-DateText = Annotated[str, StringConstraints(max_length=30)] | None
-# "MYR", "RM", "$", "US$": a code or a symbol, never an amount.
-CURRENCY_PATTERN = r"^([A-Za-z]{2,3}|[$€£¥₹]|[A-Z]{1,2}\$)$"
-Currency = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)] | None
 
 
 class ReceiptItemDraft(BaseModel):
