@@ -33,7 +33,9 @@ class Settings(BaseSettings):
         default=True, description="onnx: score only the document's, JSON's and schema's "
         "tokens each step (False: the whole 262k vocabulary)")
     model_threads: int = Field(default=0, description="inference threads; 0 = all cores")
-    max_new_tokens: int = 384
+    max_new_tokens: int | None = Field(
+        default=None, description="the answer's token budget for every type (default: each "
+        "type's own, DocType.output_tokens)")
     max_prompt_chars: int = 6000
     repetition_penalty: float = Field(
         default=1.3, description="on words already written in earlier values (see runtime)"

@@ -126,7 +126,7 @@ def test_upload_limits_answer_4xx(settings: Any, api_keys: dict[str, str]) -> No
     too_big = b"%PDF-1.4\n" + b"0" * (settings.max_upload_bytes + 1)
     response = client.post("/v1/documents", files=[("files", ("big.pdf", too_big))])
     assert response.status_code == 413 and "limit" in response.json()["detail"]
-    response = client.post("/v1/documents", data={"document_type": "invoice"},
+    response = client.post("/v1/documents", data={"document_type": "memorandum"},
                            files=[("files", ("a.txt", b"hello"))])
     assert response.status_code == 422
     assert client.get("/v1/documents/00000000-0000-0000-0000-000000000000").status_code == 404

@@ -206,7 +206,7 @@ def test_bad_sort_and_unknown_type_say_what_is_allowed(
                           headers=key(seeded))
     assert response.status_code == 422
     assert "merchant_name" in response.json()["detail"] and "total" in response.json()["detail"]
-    response = client.get("/v1/records/invoice", headers=key(seeded))
+    response = client.get("/v1/records/memorandum", headers=key(seeded))
     assert response.status_code == 404
     assert "receipt" in response.json()["detail"] and "contract" in response.json()["detail"]
     response = client.get("/v1/records/receipt", params={"limit": 5000}, headers=key(seeded))

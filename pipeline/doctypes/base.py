@@ -76,7 +76,7 @@ class DocType:
     adapter: str | None = None  # folder name under adapters/, if one is trained
     context_chars: int = 6000  # of the document the model reads (see pipeline.extract.context)
     # The answer's token budget: enough for the type's longest lists (settings.max_new_tokens,
-    # DOCKET_MAX_NEW_TOKENS, raises it for every type).
+    # DOCKET_MAX_NEW_TOKENS, sets one budget for every type instead).
     output_tokens: int = 384
     cues: Cues = ()  # passage cues: phrases that mark a line of a long document worth reading
     query: QueryConfig | None = None  # None: not in the analytics views

@@ -100,7 +100,7 @@ def extract(
     schema = doctype.json_schema()
     if adapter:
         schema = null_out(schema, runtime.adapters[adapter].manifest.get("unlearned", []))
-    budget = max(settings.max_new_tokens, doctype.output_tokens)
+    budget = settings.max_new_tokens or doctype.output_tokens
     generation = runtime.generate_json(
         prompt, schema, budget, allowed,
         repetition_penalty=decoding.get("repetition_penalty", settings.repetition_penalty),

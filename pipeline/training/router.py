@@ -50,7 +50,7 @@ from pipeline.classify import (
     RouterHead,
     load_head,
 )
-from pipeline.doctypes import Source
+from pipeline.doctypes import Dataset, Source
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
 from pipeline.training import datasets
@@ -315,12 +315,19 @@ def _by_dataset(examples: list[Example]) -> dict[str, list[int]]:
     return groups
 
 
+TOLERANCE = 0.003  # of the mean per-set dev accuracy (one document of 80 costs 0.0014)
+
+
 def choose_threshold(probs: torch.Tensor, examples: list[Example],
                      classes: tuple[str, ...]) -> float:
-    """The middle of the widest-scoring range of thresholds on dev.
+    """The lower quartile of the widest-scoring range of thresholds on dev.
 
     Score = mean over dev datasets of accuracy (each dataset counts the same, whatever its
-    size). The middle of the best range, not its edge, leaves room on both sides.
+    size). Not the range's edge, which leaves no room; not its middle either: with five
+    classes a document unlike any dev set (a US bookshop's PDF receipt, a services agreement
+    with a fee table) keeps its right type on top at 0.6-0.7, under the middle (0.72), while
+    every dev negative sat below the lower quartile. Thresholds within TOLERANCE of the best
+    score count as best.
     """
     grid = [round(0.34 + 0.01 * i, 2) for i in range(62)]  # 0.34 … 0.95
     groups = _by_dataset(examples)
@@ -331,7 +338,8 @@ def choose_threshold(probs: torch.Tensor, examples: list[Example],
                    for idx in groups.values()]
         scores.append(float(np.mean(per_set)))
     best = max(scores)
-    best_grid = [t for t, s in zip(grid, scores, strict=True) if s >= best - 1e-9]
+    # within TOLERANCE of the best: a document or two of a dev set, for room to the low side
+    best_grid = [t for t, s in zip(grid, scores, strict=True) if s >= best - TOLERANCE]
     # the longest contiguous run of best thresholds, then its middle
     runs: list[list[float]] = []
     for t in best_grid:
@@ -340,7 +348,7 @@ def choose_threshold(probs: torch.Tensor, examples: list[Example],
         else:
             runs.append([t])
     run = max(runs, key=len)
-    return round(float(np.median(run)), 2)
+    return round(float(np.quantile(run, 0.25)), 2)
 
 
 def evaluate(weight: torch.Tensor, bias: torch.Tensor, threshold: float,
@@ -390,10 +398,33 @@ def _all_sources(datasets_dir: Path) -> list[Source]:
     for data in doctypes.DATASETS.values():
         found = data.sources(data.path(datasets_dir))
         sources += [*found, *windows(found, doctypes.get(data.doc_type).router_windows)]
+    for data in doctypes.DATASETS.values():
+        if data.synthetic is not None:
+            sources += synthetic_sources(data)
     for doctype in doctypes.REGISTRY.values():
         if doctype.router_lookalikes:
             sources += doctype.router_lookalikes()
     return [*sources, *negative_sources()]
+
+
+SYNTHETIC_PER_DATASET = 100
+
+
+def synthetic_sources(data: Dataset, count: int = SYNTHETIC_PER_DATASET) -> list[Source]:
+    """A dataset's generated documents as text files (written on first use): the type
+    beyond its one dataset's look (SROIE is Malaysian scans; a US shop's PDF receipt is a
+    receipt too). Every 5th to dev."""
+    assert data.synthetic is not None
+    folder = CACHE_DIR / "router" / f"synthetic-{data.name}"
+    out = []
+    for seed in range(count):
+        path = folder / f"{data.name}-synthetic-{seed}.txt"
+        if not path.is_file():
+            made = data.synthetic(seed)
+            write_atomic(path, made.text.encode())
+        out.append(Source(f"{data.name}-synthetic", path.stem, data.doc_type,
+                          "dev" if seed % 5 == 4 else "train", path, path.name))
+    return out
 
 
 def train_router(output_dir: Path, runtime: Runtime, settings: Settings,
