@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from schemas.common import RuleViolation
+from schemas.common import RuleViolation, parse_money
 
 Cues = tuple[tuple[re.Pattern[str], float], ...]
 # The key under which a source carries its hand-written labels (one JSON object), beside the
@@ -174,6 +174,31 @@ def written_sources(dataset: str, folder: Path, name: str, suffix: str,
         out.append(Source(dataset, path.stem, "unknown", "dev" if n % 4 == 3 else "train",
                           path, path.name))
     return out
+
+
+def item_key(item: dict[str, Any]) -> tuple[str, Any]:
+    """A line item as the scorers compare it: its description's letters and digits, its
+    amount as a value."""
+    return alnum(item.get("description")), parse_money(item.get("amount"))
+
+
+def score_items(gold: list[dict[str, Any]], answer: list[dict[str, Any]], scored: Score,
+                key: Callable[[dict[str, Any]], Any] = item_key) -> tuple[int, int]:
+    """Each labelled list entry is right when an unused answer entry has its key
+    (`items[N]`), and each answer entry matching none is wrong (`extra item N`): a runaway
+    list costs. Returns (entries missed, answer entries left over)."""
+    left = [key(entry) for entry in answer]
+    missed = 0
+    for n, entry in enumerate(gold):
+        wanted = key(entry)
+        scored.correct[f"items[{n}]"] = wanted in left
+        if wanted in left:
+            left.remove(wanted)
+        else:
+            missed += 1
+    for n, _ in enumerate(left):
+        scored.correct[f"extra item {n}"] = False
+    return missed, len(left)
 
 
 def json_labels(record: dict[str, Any]) -> dict[str, list[str]]:

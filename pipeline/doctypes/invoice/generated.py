@@ -15,7 +15,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.doctypes.base import Dataset, Score, Source, alnum, json_labels, record_of
+from pipeline.doctypes.base import (
+    Dataset,
+    Score,
+    Source,
+    alnum,
+    json_labels,
+    record_of,
+    score_items,
+)
 from pipeline.doctypes.invoice import generator, render
 from schemas.common import normalize_currency, parse_date, parse_money
 
@@ -122,16 +130,8 @@ def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
         scored.correct[name] = right
         if not right:
             scored.errors.append({"field": name, "predicted": shown, "expected": gold[name]})
-    left = [(alnum(i.get("description")), parse_money(i.get("amount")))
-            for i in record.get("items") or []]
-    for n, item in enumerate(gold["items"]):
-        key = (alnum(item["description"]), parse_money(item["amount"]))
-        scored.correct[f"items[{n}]"] = key in left
-        if key in left:
-            left.remove(key)
-    for n, _ in enumerate(left):
-        scored.correct[f"extra item {n}"] = False
-    if left or not all(scored.correct[f"items[{n}]"] for n in range(len(gold["items"]))):
+    missed, extra = score_items(gold["items"], record.get("items") or [], scored)
+    if missed or extra:
         scored.errors.append({"field": "items", "predicted": len(record.get("items") or []),
                               "expected": len(gold["items"])})
     return scored

@@ -18,7 +18,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.doctypes.base import HAND, Dataset, Score, Source, alnum, read_hand_labels
+from pipeline.doctypes.base import (
+    HAND,
+    Dataset,
+    Score,
+    Source,
+    alnum,
+    read_hand_labels,
+    score_items,
+)
 from pipeline.doctypes.receipt import synthetic
 from schemas.common import normalize_currency, parse_date, parse_money
 
@@ -118,19 +126,10 @@ def _score_hand(gold: dict[str, Any], record: dict[str, Any], scored: Score) -> 
         if not right:
             scored.errors.append({"field": name, "predicted": record.get(name),
                                   "expected": gold[name]})
-    left = [(alnum(i.get("description")), parse_money(i.get("amount")))
-            for i in record.get("items") or []]
-    for n, item in enumerate(gold["items"] or []):
-        key = (alnum(item.get("description")), parse_money(item.get("amount")))
-        scored.correct[f"items[{n}]"] = key in left
-        if key in left:
-            left.remove(key)
-    for n, _ in enumerate(left):
-        scored.correct[f"extra item {n}"] = False
-    if left or any(not scored.correct[f"items[{n}]"] for n in range(len(gold["items"] or []))):
+    missed, extra = score_items(gold["items"] or [], record.get("items") or [], scored)
+    if missed or extra:
         scored.errors.append({"field": "items", "predicted": len(record.get("items") or []),
                               "expected": len(gold["items"] or [])})
-
 
 def summarize(scores: list[Score]) -> dict[str, Any]:
     """Per-field accuracy and their mean (the headline, strict), and the same compared on
