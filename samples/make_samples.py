@@ -392,6 +392,74 @@ def contract_pdf(path: Path) -> None:
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
 
 
+# A supply agreement for clause review: long enough (8 pages) that the model reads passages,
+# with five of the six reviewed clauses spread through it and no non-compete.
+SUPPLY_PARTIES = (
+    ("Harborview Components Corp.", "a New York corporation", "Supplier"),
+    ("Larkspur Medical Devices, Inc.", "a Delaware corporation", "Buyer"),
+)
+SUPPLY_SECTIONS = [
+    ("1. Definitions", '"Products" means the sterile tubing assemblies listed in Exhibit A, as '
+     'amended from time to time by written agreement of the parties.'),
+    ("2. Exclusive Supply", "During the Term, Buyer shall purchase exclusively from Supplier "
+     "all of its requirements for the Products in North America, and Supplier shall not sell "
+     "the Products to any other medical device manufacturer in North America."),
+    ("3. Forecasts and Orders", "Buyer shall provide a rolling twelve-month forecast each "
+     "month. Purchase orders are binding once accepted in writing by Supplier."),
+    ("4. Term and Renewal", "This Agreement begins on the Effective Date and continues for "
+     "three (3) years. It renews automatically for successive one (1) year periods unless "
+     "either party gives notice of non-renewal at least ninety (90) days before the end of "
+     "the then-current term."),
+    ("5. Termination for Convenience", "Buyer may terminate this Agreement for convenience at "
+     "any time upon one hundred eighty (180) days prior written notice to Supplier."),
+    ("6. Change of Control", "If Supplier undergoes a change of control, including a merger "
+     "or the sale of all or substantially all of its assets, Buyer may terminate this "
+     "Agreement upon thirty (30) days written notice."),
+    ("7. Assignment", "Neither party may assign this Agreement or any of its rights or "
+     "obligations hereunder without the prior written consent of the other party, which "
+     "shall not be unreasonably withheld."),
+    ("8. Limitation of Liability", "In no event shall either party's aggregate liability "
+     "arising out of this Agreement exceed the amounts paid by Buyer to Supplier in the "
+     "twelve (12) months preceding the claim."),
+    ("9. Governing Law", "This Agreement is governed by the laws of the State of New York, "
+     "without regard to its conflict-of-laws principles."),
+]
+# Sections of ordinary terms between the reviewed ones, so the document runs long.
+SUPPLY_FILLER = (
+    "{n}.{k} Supplier shall manufacture the Products in accordance with the Specifications, "
+    "applicable current good manufacturing practices and the quality agreement between the "
+    "parties, and shall keep complete batch records for each lot for not less than the "
+    "period the quality agreement requires; Buyer may review such records on reasonable "
+    "notice during normal business hours."
+)
+
+
+def supply_pdf(path: Path) -> None:
+    """A long supply agreement (text layer), for clause review."""
+    from reportlab.lib.pagesizes import LETTER
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    styles = getSampleStyleSheet()
+    body = styles["BodyText"]
+    story: list = [
+        Paragraph("SUPPLY AGREEMENT", styles["Title"]),
+        Paragraph('This Supply Agreement (the "Agreement") is made and entered into on '
+                  'January 15, 2024 (the "Effective Date") by and between:', body),
+    ]
+    for name, desc, short in SUPPLY_PARTIES:
+        story.append(Paragraph(f'<b>{name}</b>, {desc} ("{short}");', body))
+    for n, (title, text) in enumerate(SUPPLY_SECTIONS, start=1):
+        story += [Paragraph(title, styles["Heading4"]), Paragraph(text, body)]
+        story += [Paragraph(SUPPLY_FILLER.format(n=n, k=k), body) for k in range(1, 9)]
+    story.append(Paragraph("IN WITNESS WHEREOF, the parties have executed this Agreement as "
+                           "of the Effective Date.", body))
+    SimpleDocTemplate(str(path), pagesize=LETTER, title="Supply Agreement",
+                      author="Docket samples", invariant=1, leftMargin=inch,
+                      rightMargin=inch).build(story)
+
+
 # --------------------------------------------------------------------------- DOCX
 
 
@@ -529,6 +597,10 @@ def main(out_dir: Path = OUT_DIR) -> list[Path]:
 
     p = out_dir / "contract-nda.pdf"
     contract_pdf(p)
+    written.append(p)
+
+    p = out_dir / "contract-supply.pdf"
+    supply_pdf(p)
     written.append(p)
 
     p = out_dir / "contract-services.docx"

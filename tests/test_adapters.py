@@ -58,7 +58,8 @@ def test_kleister_values_are_spelled_as_the_document_does() -> None:
     assert date_as_stated("2020-01-01", text) == "2020-01-01"
     draft, unscored = doctypes.dataset("kleister-nda").target(
         {"party": ["Nike Inc."], "term": ["2 years"]}, text)
-    assert draft["parties"] == [{"name": "NIKE Inc.", "role": None}]
+    assert draft["parties"] == [{"name": "NIKE Inc.", "role": None, "aliases": []}]
+    assert "clauses" in unscored  # CUAD teaches the clauses, Kleister says nothing of them
     assert draft["jurisdiction"] is None and "jurisdiction" not in unscored  # absent = null
 
 

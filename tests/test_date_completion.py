@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 from pipeline import doctypes
+from pipeline.doctypes.contract.schema import CLAUSES
 from pipeline.document import BBox, Document, Line, Page
 from pipeline.extract.completion import complete_dates
 from pipeline.extract.provenance import evidence
@@ -23,10 +24,14 @@ def nda(second_line: str) -> Document:
 
 
 def answer(date: str) -> str:
-    return json.dumps({"title": None, "parties": [{"name": "CafePress Inc.", "role": None},
-                                                   {"name": "__________", "role": None}],
-                       "effective_date": date, "term": None, "jurisdiction": None,
-                       "termination_notice": None, "signatories": []})
+    return json.dumps({"title": None,
+                       "parties": [{"name": "CafePress Inc.", "role": None, "aliases": []},
+                                   {"name": "__________", "role": None, "aliases": []}],
+                       "agreement_date": None, "effective_date": date,
+                       "expiration_date": None, "term": None, "renewal_term": None,
+                       "renewal_notice": None, "jurisdiction": None,
+                       "termination_notice": None, "signatories": [],
+                       "clauses": {name: None for name in CLAUSES}})
 
 
 def extract_offline(document: Document, text: str) -> tuple[dict, list]:

@@ -80,9 +80,17 @@ def test_draft_refuses_runaway_amounts() -> None:
         _draft(total="1000000000000000000000")
 
 
+# The clause-review fields, empty: a contract draft without them.
+NEW_CONTRACT_FIELDS = {"agreement_date": None, "expiration_date": None, "renewal_term": None,
+                       "renewal_notice": None,
+                       "clauses": {name: None for name in contract.CLAUSES}}
+
+
 def test_contract_rules() -> None:
     draft = contract.ContractDraft.model_validate({
-        "title": "Mutual NDA", "parties": [{"name": "Acme Inc.", "role": "Discloser"}],
+        **NEW_CONTRACT_FIELDS,
+        "title": "Mutual NDA",
+        "parties": [{"name": "Acme Inc.", "role": "Discloser", "aliases": []}],
         "effective_date": "June 31, 2020", "term": "2 years", "jurisdiction": "Delaware",
         "termination_notice": None, "signatories": [],
     })
@@ -112,11 +120,10 @@ def test_a_value_the_schema_refuses_is_left_empty_not_the_whole_record() -> None
 
 def test_contract_party_names_keep_one_short_entity_suffix() -> None:
     draft = contract.ContractDraft.model_validate({
-        "title": None, "parties": [{"name": "II-VI  Incorporated", "role": None},
-                                   {"name": "PJM Interconnection L.L.C.", "role": None},
-                                   {"name": "Limited Brands, Inc", "role": None},
-                                   {"name": "Seawell Limited", "role": None},
-                                   {"name": "____________", "role": None}],
+        **NEW_CONTRACT_FIELDS,
+        "title": None, "parties": [{"name": name, "role": None, "aliases": []} for name in (
+            "II-VI  Incorporated", "PJM Interconnection L.L.C.", "Limited Brands, Inc",
+            "Seawell Limited", "____________")],
         "effective_date": None, "term": None, "jurisdiction": None,
         "termination_notice": None, "signatories": [],
     })

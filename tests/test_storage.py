@@ -136,3 +136,47 @@ def test_invoice_and_datasheet_records_reach_their_views(conn: psycopg.Connectio
                          "WHERE document_id = %s ORDER BY kind", (sheet_id,)).fetchall()
     assert [(k["kind"], k["max"]) for k in kinds] == [("absolute_maximum", "24"),
                                                       ("operating", "85")]
+
+
+def test_a_reviewed_contract_lists_its_clauses_for_analysts(conn: psycopg.Connection,
+                                                            settings: Any) -> None:
+    """A contract's six clauses land one row each; the contracts view names those present,
+    and the parties view their aliases; rows match the row models."""
+    import json
+
+    from pipeline.doctypes.contract import schema as contract
+    from pipeline.doctypes.contract.rows import ContractPartyRow, ContractRow
+    from pipeline.storage import analytics
+
+    draft = contract.ContractDraft.model_validate({
+        "title": "SUPPLY AGREEMENT",
+        "parties": [{"name": "Harborview Components Corp.", "role": None,
+                     "aliases": ["Supplier"]},
+                    {"name": "Larkspur Medical Devices, Inc.", "role": None,
+                     "aliases": ["Buyer"]}],
+        "agreement_date": "January 15, 2024", "effective_date": "January 15, 2024",
+        "expiration_date": "perpetual", "term": "three (3) years",
+        "renewal_term": "successive 1 year", "renewal_notice": "90 days",
+        "jurisdiction": "New York", "termination_notice": None, "signatories": [],
+        "clauses": {name: None for name in contract.CLAUSES} | {
+            "anti_assignment": "Neither party may assign this Agreement without consent.",
+            "cap_on_liability": "In no event shall aggregate liability exceed the fees paid."},
+    })
+    record = contract.to_record(draft)
+    assert contract.check_rules(record) == []
+    (document_id,) = store_uploads(conn, [Upload("c.pdf", b"contract unique-7")], settings,
+                                   "test").to_process
+    with conn.transaction():
+        records.save_run(conn, document_id, doctypes.get("contract"), _run(),
+                         json.loads(record.model_dump_json()))
+    found = analytics.get_record(conn, doctypes.get("contract"), document_id)
+    assert found is not None
+    row = ContractRow.model_validate(found["record"])
+    assert row.clauses_present == ["anti_assignment", "cap_on_liability"]
+    assert row.expiration_date is None and row.expiration_date_text == "perpetual"
+    assert [ContractPartyRow.model_validate(c).aliases for c in found["children"]] == [
+        ["Supplier"], ["Buyer"]]
+    clauses = conn.execute("SELECT clause, present, excerpt FROM analytics.contract_clauses "
+                           "WHERE document_id = %s ORDER BY position", (document_id,)).fetchall()
+    assert [c["clause"] for c in clauses] == list(contract.CLAUSES)
+    assert [c["present"] for c in clauses] == [False, True, False, False, False, True]

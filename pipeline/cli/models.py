@@ -66,9 +66,9 @@ def router_eval() -> None:
 def adapters_train(
     doc_type: Annotated[str | None, typer.Option(
         "--type", help=f"document type: {TYPE_CHOICES} (default: the dataset's)")] = None,
-    data: Annotated[str | None, typer.Option(
+    data: Annotated[list[str] | None, typer.Option(
         help=f"a registered dataset ({DATASET_CHOICES}) or a folder in one's layout; "
-        "its train split")] = None,
+        "its train split (repeat it to learn from several datasets of one type)")] = None,
     from_corrections: Annotated[bool, typer.Option(
         "--from-corrections", help="learn from reviewers' corrections in the database; "
         "without --data, continues training the type's current adapter")] = False,
@@ -78,7 +78,8 @@ def adapters_train(
     epochs: Annotated[float, typer.Option(help="passes over the training data")] = 1.0,
     synthetic: Annotated[int | None, typer.Option(
         help="generated, fully labelled documents added (default: the dataset's)")] = None,
-    limit: Annotated[int | None, typer.Option(help="at most this many documents")] = None,
+    limit: Annotated[int | None, typer.Option(
+        help="at most this many documents of each dataset")] = None,
     output: Annotated[Path | None, typer.Option(help="default: adapters/<type>/")] = None,
 ) -> None:
     """Train a LoRA adapter for a document type on Docket's own conversion of labelled data,

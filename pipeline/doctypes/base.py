@@ -79,6 +79,7 @@ class DocType:
     # DOCKET_MAX_NEW_TOKENS, sets one budget for every type instead).
     output_tokens: int = 384
     cues: Cues = ()  # passage cues: phrases that mark a line of a long document worth reading
+    head_chars: int | None = None  # of a long document's opening always read (None: 40%)
     query: QueryConfig | None = None  # None: not in the analytics views
     # Review form: a schema pattern → what it accepts, in words a reviewer understands.
     pattern_hints: dict[str, str] = field(default_factory=dict)

@@ -23,6 +23,7 @@ GAP = "[…]"
 
 HEAD_SHARE = 0.4  # of the budget, always the opening (title, parties, date)
 NEIGHBOURS = 1  # lines kept either side of a keyword line: clauses wrap
+JOINED = 2  # a line is scored together with the next (phrases cross line breaks)
 
 
 @dataclass(frozen=True)
@@ -42,20 +43,21 @@ def prompt_for(document: Document, doctype: DocType, settings: Settings) -> tupl
     else its opening and the passages that matter (`context_for`)."""
     budget = min(doctype.context_chars, settings.max_prompt_chars)
     if settings.select_passages:
-        text = context_for(document, doctype.cues, budget).text
+        text = context_for(document, doctype.cues, budget, doctype.head_chars).text
     else:
         text = truncated(document, budget)
     return build_prompt(doctype, text), text
 
 
-def context_for(document: Document, cues: Cues, max_chars: int) -> Context:
+def context_for(document: Document, cues: Cues, max_chars: int,
+                head_chars: int | None = None) -> Context:
     """The document's text if it fits in `max_chars`, else its opening and the passages its
     type's cues (`DocType.cues`) score best; a type without cues gets a cut."""
     text = document.text()
     if len(text) <= max_chars or not cues:
         return Context(text[:max_chars], False)
     lines = [line.text for page in document.pages for line in page.lines]
-    return Context(select(lines, cues, max_chars), True)
+    return Context(select(lines, cues, max_chars, head_chars), True)
 
 
 def truncated(document: Document, max_chars: int) -> str:
@@ -63,27 +65,44 @@ def truncated(document: Document, max_chars: int) -> str:
     return document.text(max_chars=max_chars)
 
 
-def select(lines: list[str], keywords: Cues, max_chars: int) -> str:
-    """Opening lines up to HEAD_SHARE of the budget, then the best-scoring windows of lines."""
+def select(lines: list[str], keywords: Cues, max_chars: int,
+           head_chars: int | None = None) -> str:
+    """The opening lines (`head_chars`, else HEAD_SHARE of the budget), then for each cue in
+    turn its best line, then the best-scoring lines left, each with its neighbours.
+
+    A line is scored with the line after it (JOINED), so a phrase a line break cuts ("may
+    terminate this Agreement / for convenience") still matches; and every cue gets its own
+    passage before any cue gets a second, so six clause cues all reach the context even
+    when one of them (liability) matches dozens of lines.
+    """
     keep: set[int] = set()
     used = 0
-    head_budget = int(max_chars * HEAD_SHARE)
+    head_budget = int(max_chars * HEAD_SHARE) if head_chars is None else head_chars
     for i, line in enumerate(lines):
         if used + len(line) + 1 > head_budget:
             break
         keep.add(i)
         used += len(line) + 1
-    scores = [sum(w for pattern, w in keywords if pattern.search(line)) for line in lines]
-    ranked = sorted((i for i, s in enumerate(scores) if s > 0 and i not in keep),
-                    key=lambda i: (-scores[i], i))
-    for i in ranked:
-        window = [j for j in range(i - NEIGHBOURS, i + NEIGHBOURS + 1)
+    views = [" ".join(lines[i:i + JOINED]) for i in range(len(lines))]
+    hits = [[pattern.search(view) is not None for pattern, _ in keywords] for view in views]
+    scores = [sum(w for (_, w), hit in zip(keywords, row, strict=True) if hit) for row in hits]
+
+    def take(i: int) -> None:
+        nonlocal used
+        window = [j for j in range(i - NEIGHBOURS, i + NEIGHBOURS + JOINED)
                   if 0 <= j < len(lines) and j not in keep]
         cost = sum(len(lines[j]) + 1 for j in window) + len(GAP) + 1
-        if used + cost > max_chars:
-            continue
-        keep.update(window)
-        used += cost
+        if used + cost <= max_chars:
+            keep.update(window)
+            used += cost
+
+    for k in range(len(keywords)):
+        matching = [i for i, row in enumerate(hits) if row[k] and i not in keep]
+        if matching:
+            take(max(matching, key=lambda i: (scores[i], -i)))
+    for i in sorted((i for i, s in enumerate(scores) if s > 0 and i not in keep),
+                    key=lambda i: (-scores[i], i)):
+        take(i)
     out: list[str] = []
     previous = -1
     for i in sorted(keep):

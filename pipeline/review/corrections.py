@@ -96,6 +96,8 @@ def _complete(model: type[BaseModel], raw: dict[str, Any]) -> dict[str, Any]:
             if isinstance(item, type) and issubclass(item, BaseModel):
                 items = [_complete(item, v) if isinstance(v, dict) else v for v in items]
             out[name] = items
+        elif isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            out[name] = _complete(info.annotation, value if isinstance(value, dict) else {})
         else:
             out[name] = value
     return out

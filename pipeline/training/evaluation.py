@@ -182,7 +182,7 @@ def context_recall(data: Dataset, sources: list[Source], settings: Settings) -> 
         document = datasets.convert_source(source, settings)
         if document is None:
             continue
-        selected = context_for(document, doctype.cues, budget).text
+        selected = context_for(document, doctype.cues, budget, doctype.head_chars).text
         contexts = ({"selected": selected, "truncated": truncated(document, budget)}
                     if doctype.cues else {"context": selected})
         for key, values in source.labels.items():
@@ -278,19 +278,36 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_in_manifest(report: dict[str, Any]) -> None:
-    """A full dev-split run's figures become the adapter's own (its manifest's `eval`)."""
+    """A full dev-split run's figures become the adapter's own (its manifest's `eval`, and
+    `evals` by dataset). A type scored on several datasets (contracts: Kleister and CUAD)
+    keeps each dataset's figures and calibrated fields while they were measured on these
+    same weights (after the adapter's `created_at`); a retrained adapter starts afresh."""
     if not report["adapter"]:
         return
     from pipeline.slm.adapters import find
     from pipeline.training.lora import write_manifest
 
     adapter = find(report["adapter"])
-    write_manifest(adapter.path, {**adapter.manifest, "eval": {
-        "dataset": report["dataset"], "split": "dev", "headline": headline(report),
-        "adapter": report["modes"]["adapter"], "created_at": report["created_at"]},
-        "calibration": {"fitted_on": f"{report['dataset']} dev", "method": "isotonic",
-                        "created_at": report["created_at"],
-                        "fields": report.get("calibration_fit", {})}})
+    manifest = adapter.manifest
+    trained = str(manifest.get("created_at", ""))
+
+    def current(section: dict[str, Any] | None) -> bool:
+        return section is not None and str(section.get("created_at", "")) >= trained
+
+    figures = {"dataset": report["dataset"], "split": "dev", "headline": headline(report),
+               "adapter": report["modes"]["adapter"], "created_at": report["created_at"]}
+    evals = {name: e for name, e in (manifest.get("evals") or {}).items()
+             if current(e) and name != report["dataset"]}
+    previous = manifest.get("calibration")
+    fields = dict(previous["fields"]) if previous and current(previous) else {}
+    fitted = [d for d in (previous or {}).get("fitted_on", "").split(", ")
+              if d and fields and d != f"{report['dataset']} dev"]
+    fields.update(report.get("calibration_fit", {}))
+    write_manifest(adapter.path, {
+        **manifest, "eval": figures, "evals": {**evals, report["dataset"]: figures},
+        "calibration": {"fitted_on": ", ".join([*fitted, f"{report['dataset']} dev"]),
+                        "method": "isotonic", "created_at": report["created_at"],
+                        "fields": fields}})
 
 
 def write_report(report: dict[str, Any], path: Path) -> None:

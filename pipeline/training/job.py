@@ -27,19 +27,19 @@ class TrainingJob:
     init_adapter: Path | None = None  # continue this adapter instead of a new one
 
 
-def plan(doc_type: str | None, data: str | None, from_corrections: bool, resume: bool,
+def plan(doc_type: str | None, data: list[str] | None, from_corrections: bool, resume: bool,
          synthetic: int | None, limit: int | None, settings: Settings,
          progress: Progress | None = None) -> TrainingJob:
-    """Gather the targets and decide what the run starts from; ValueError says what is wrong
-    (nothing to learn from, a dataset of another type, no adapter to continue)."""
+    """Gather the targets (of each dataset in `data`, all of one type) and decide what the
+    run starts from; ValueError says what is wrong (nothing to learn from, a dataset of
+    another type, no adapter to continue)."""
     from pipeline.training.data import training_targets
 
-    if data is None and not from_corrections:
+    if not data and not from_corrections:
         raise ValueError("Nothing to learn from: give --data NAME (a registered dataset, or a "
                          "folder in one's layout), --from-corrections, or both.")
-    dataset = folder = None
-    if data is not None:
-        dataset, folder = datasets.resolve(data)
+    resolved = [datasets.resolve(name) for name in data or []]
+    for dataset, _ in resolved:
         if doc_type is not None and dataset.doc_type != doc_type:
             raise ValueError(f"The dataset '{dataset.name}' labels {dataset.doc_type}s, "
                              f"not {doc_type}s.")
@@ -48,10 +48,19 @@ def plan(doc_type: str | None, data: str | None, from_corrections: bool, resume:
         raise ValueError("Which type? Give --type with --from-corrections alone.")
     job = TrainingJob(doc_type)
     current = next((a for a in available() if a.name == doc_type), None)
-    if dataset is not None and folder is not None:
+    summaries = []
+    for dataset, folder in resolved:
         n_synthetic = dataset.default_synthetic if synthetic is None else synthetic
-        job.targets, job.summary = training_targets(dataset, folder, settings, n_synthetic,
-                                                    limit, progress)
+        found, summary = training_targets(dataset, folder, settings, n_synthetic, limit,
+                                          progress)
+        job.targets += found
+        summaries.append(summary)
+    if len(summaries) == 1:
+        job.summary = summaries[0]
+    elif summaries:
+        job.summary = {"datasets": summaries,
+                       "documents": sum(s["documents"] for s in summaries),
+                       "synthetic": sum(s["synthetic"] for s in summaries)}
     if from_corrections:
         from pipeline.storage.db import connect
         from pipeline.training.corrections import correction_targets
@@ -64,7 +73,7 @@ def plan(doc_type: str | None, data: str | None, from_corrections: bool, resume:
     if resume and current is None:
         raise ValueError(f"There is no {doc_type} adapter to continue; train one first "
                          "(drop --continue).")
-    if current is not None and (resume or data is None):
+    if current is not None and (resume or not data):
         job.init_adapter = current.path
         job.summary["continued_from"] = {
             "adapter": current.name, "created_at": current.manifest.get("created_at"),

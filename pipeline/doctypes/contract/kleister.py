@@ -22,11 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.doctypes.base import HAND, Dataset, Score, Source, alnum, read_hand_labels
+from pipeline.doctypes.contract.schema import CLAUSES
 from schemas.common import parse_date
 
 KEYS = ("party", "jurisdiction", "term", "effective_date")
 HAND_LABELS = Path(__file__).with_name("labels") / "kleister_hand.jsonl"
 HAND_FIELDS = ("title", "parties", "termination_notice", "signatories")
+# The contract fields CUAD labels and Kleister does not: left out of Kleister's loss.
+UNLABELLED = frozenset({"agreement_date", "expiration_date", "renewal_term", "renewal_notice",
+                        "parties.aliases", "clauses"})
 
 
 def looks_like(folder: Path) -> bool:
@@ -99,8 +103,8 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
     none (scored null). Titles, roles, notice and signatories are unscored."""
     first = {key: values[0] for key, values in labels.items()}
     hand = json.loads(labels[HAND][0]) if HAND in labels else None
-    draft = {
-        "parties": [{"name": as_stated(name, context), "role": None}
+    draft: dict[str, Any] = {
+        "parties": [{"name": as_stated(name, context), "role": None, "aliases": []}
                     for name in labels.get("party", [])],
         "effective_date": (date_as_stated(first["effective_date"], context)
                            if "effective_date" in first else None),
@@ -108,9 +112,11 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
         "jurisdiction": (as_stated(first["jurisdiction"], context)
                          if "jurisdiction" in first else None),
     }
+    draft["clauses"] = {name: None for name in CLAUSES}
     if hand is None:
-        return draft, {"title", "parties.role", "termination_notice", "signatories"}
-    return _with_hand(draft, hand, context)
+        return draft, {"title", "parties.role", "termination_notice", "signatories", *UNLABELLED}
+    draft, unscored = _with_hand(draft, hand, context)
+    return draft, unscored | UNLABELLED
 
 
 def _in(value: str | None, text: str) -> bool:

@@ -29,6 +29,13 @@ class ContractRow(BaseModel):
     parties: list[str]
     adapter: str | None
     reviewed: bool
+    agreement_date: dt.date | None
+    agreement_date_text: str | None
+    expiration_date: dt.date | None
+    expiration_date_text: str | None
+    renewal_term: str | None
+    renewal_notice: str | None
+    clauses_present: list[str]
 
 
 class ContractPartyRow(BaseModel):
@@ -41,3 +48,4 @@ class ContractPartyRow(BaseModel):
     effective_date: dt.date | None
     jurisdiction: str | None
     term: str | None
+    aliases: list[str]
