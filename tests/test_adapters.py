@@ -82,6 +82,22 @@ def test_train_refuses_a_folder_of_the_other_type() -> None:
     assert by_name.returncode == 2 and "labels receipts, not contracts" in by_name.stderr
 
 
+@needs_datasets
+def test_one_type_learns_from_several_datasets_each_on_its_own_fields(settings: Any) -> None:
+    """`--data kleister-nda --data cuad`: targets of both, each dataset's unlabelled fields
+    out of its loss; a dataset of another type in the list is refused."""
+    from pipeline.training.job import plan
+
+    job = plan(None, ["kleister-nda", "cuad:1"], False, False, None, 1, settings)
+    assert job.doc_type == "contract" and len(job.targets) == 2
+    assert [s["dataset"] for s in job.summary["datasets"]] == ["kleister-nda", "cuad"]
+    kleister, cuad = job.targets
+    assert "clauses" in kleister.unscored and "renewal_term" in kleister.unscored
+    assert "term" in cuad.unscored and "clauses" not in cuad.unscored
+    with pytest.raises(ValueError, match="labels receipts, not contracts"):
+        plan(None, ["kleister-nda", "sroie"], False, False, None, 1, settings)
+
+
 def test_an_unknown_dataset_is_a_clear_error_not_a_fallback() -> None:
     result = _docket("eval", "--dataset", "invoices-2020", timeout=120)
     assert result.returncode == 2

@@ -68,7 +68,8 @@ def adapters_train(
         "--type", help=f"document type: {TYPE_CHOICES} (default: the dataset's)")] = None,
     data: Annotated[list[str] | None, typer.Option(
         help=f"a registered dataset ({DATASET_CHOICES}) or a folder in one's layout; "
-        "its train split (repeat it to learn from several datasets of one type)")] = None,
+        "its train split (repeat it to learn from several datasets of one type; NAME:N "
+        "takes at most N documents of that one)")] = None,
     from_corrections: Annotated[bool, typer.Option(
         "--from-corrections", help="learn from reviewers' corrections in the database; "
         "without --data, continues training the type's current adapter")] = False,

@@ -38,8 +38,8 @@ def plan(doc_type: str | None, data: list[str] | None, from_corrections: bool, r
     if not data and not from_corrections:
         raise ValueError("Nothing to learn from: give --data NAME (a registered dataset, or a "
                          "folder in one's layout), --from-corrections, or both.")
-    resolved = [datasets.resolve(name) for name in data or []]
-    for dataset, _ in resolved:
+    resolved = [(*datasets.resolve(name), at_most) for name, at_most in map(_limited, data or [])]
+    for dataset, _, _ in resolved:
         if doc_type is not None and dataset.doc_type != doc_type:
             raise ValueError(f"The dataset '{dataset.name}' labels {dataset.doc_type}s, "
                              f"not {doc_type}s.")
@@ -49,10 +49,10 @@ def plan(doc_type: str | None, data: list[str] | None, from_corrections: bool, r
     job = TrainingJob(doc_type)
     current = next((a for a in available() if a.name == doc_type), None)
     summaries = []
-    for dataset, folder in resolved:
+    for dataset, folder, at_most in resolved:
         n_synthetic = dataset.default_synthetic if synthetic is None else synthetic
-        found, summary = training_targets(dataset, folder, settings, n_synthetic, limit,
-                                          progress)
+        found, summary = training_targets(dataset, folder, settings, n_synthetic,
+                                          at_most or limit, progress)
         job.targets += found
         summaries.append(summary)
     if len(summaries) == 1:
@@ -80,3 +80,9 @@ def plan(doc_type: str | None, data: list[str] | None, from_corrections: bool, r
             "training": current.manifest.get("training", {}),
         }
     return job
+
+
+def _limited(name: str) -> tuple[str, int | None]:
+    """'kleister-nda:80' → ('kleister-nda', 80): a dataset with its own document limit."""
+    base, _, count = name.rpartition(":")
+    return (base, int(count)) if base and count.isdigit() else (name, None)
