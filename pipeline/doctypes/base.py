@@ -163,17 +163,21 @@ class Dataset:
 
 
 def written_sources(dataset: str, folder: Path, name: str, suffix: str,
-                    make: Callable[[int], str], seeds: range) -> list[Source]:
-    """Router look-alikes written from seeds as text files (on first use), labelled
-    unknown; every 4th to dev."""
+                    make: Callable[[int], str], seeds: range, label: str = "unknown",
+                    dev_every: int = 4) -> list[Source]:
+    """Documents written from seeds as text files (on first use, whole or not at all):
+    router look-alikes (labelled unknown) or a dataset's generated documents; every
+    `dev_every`-th to dev."""
     out = []
     for n, seed in enumerate(seeds):
         path = folder / f"{name}-{seed}{suffix}"
         if not path.is_file():
             folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(make(seed))
-        out.append(Source(dataset, path.stem, "unknown", "dev" if n % 4 == 3 else "train",
-                          path, path.name))
+            partial = path.with_name(path.name + ".part")
+            partial.write_text(make(seed))
+            partial.replace(path)
+        out.append(Source(dataset, path.stem, label,
+                          "dev" if n % dev_every == dev_every - 1 else "train", path, path.name))
     return out
 
 
@@ -200,6 +204,18 @@ def score_items(gold: list[dict[str, Any]], answer: list[dict[str, Any]], scored
     for n, _ in enumerate(left):
         scored.correct[f"extra item {n}"] = False
     return missed, len(left)
+
+
+def pairs_f1(scores: list[Score],
+             wanted: Callable[[tuple[str, str]], bool] = lambda pair: True) -> float:
+    """F1 over all documents' (key, value) pairs (`Score.pairs`) that `wanted` keeps."""
+    def count(pairs: set[tuple[str, str]]) -> int:
+        return sum(1 for pair in pairs if wanted(pair))
+
+    tp = sum(count(s.pairs[0] & s.pairs[1]) for s in scores)
+    fp = sum(count(s.pairs[0] - s.pairs[1]) for s in scores)
+    fn = sum(count(s.pairs[1] - s.pairs[0]) for s in scores)
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
 def json_labels(record: dict[str, Any]) -> dict[str, list[str]]:

@@ -296,16 +296,18 @@ def record_in_manifest(report: dict[str, Any]) -> None:
 
     figures = {"dataset": report["dataset"], "split": "dev", "headline": headline(report),
                "adapter": report["modes"]["adapter"], "created_at": report["created_at"]}
-    evals = {name: e for name, e in (manifest.get("evals") or {}).items()
-             if current(e) and name != report["dataset"]}
+    # Each full run writes its figures and its calibrated fields together, so the datasets
+    # still current in `evals` are those the kept fields were fitted on.
+    earlier = manifest.get("evals") or ({manifest["eval"]["dataset"]: manifest["eval"]}
+                                        if manifest.get("eval") else {})
+    evals = {name: e for name, e in earlier.items() if current(e)}
+    evals[report["dataset"]] = figures
     previous = manifest.get("calibration")
     fields = dict(previous["fields"]) if previous and current(previous) else {}
-    fitted = [d for d in (previous or {}).get("fitted_on", "").split(", ")
-              if d and fields and d != f"{report['dataset']} dev"]
     fields.update(report.get("calibration_fit", {}))
     write_manifest(adapter.path, {
-        **manifest, "eval": figures, "evals": {**evals, report["dataset"]: figures},
-        "calibration": {"fitted_on": ", ".join([*fitted, f"{report['dataset']} dev"]),
+        **manifest, "eval": figures, "evals": evals,
+        "calibration": {"fitted_on": ", ".join(f"{name} dev" for name in evals),
                         "method": "isotonic", "created_at": report["created_at"],
                         "fields": fields}})
 

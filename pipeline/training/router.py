@@ -51,6 +51,7 @@ from pipeline.classify import (
     load_head,
 )
 from pipeline.doctypes import Dataset, Source
+from pipeline.doctypes.base import written_sources
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
 from pipeline.training import datasets
@@ -414,17 +415,12 @@ def synthetic_sources(data: Dataset, count: int = SYNTHETIC_PER_DATASET) -> list
     """A dataset's generated documents as text files (written on first use): the type
     beyond its one dataset's look (SROIE is Malaysian scans; a US shop's PDF receipt is a
     receipt too). Every 5th to dev."""
-    assert data.synthetic is not None
-    folder = CACHE_DIR / "router" / f"synthetic-{data.name}"
-    out = []
-    for seed in range(count):
-        path = folder / f"{data.name}-synthetic-{seed}.txt"
-        if not path.is_file():
-            made = data.synthetic(seed)
-            write_atomic(path, made.text.encode())
-        out.append(Source(f"{data.name}-synthetic", path.stem, data.doc_type,
-                          "dev" if seed % 5 == 4 else "train", path, path.name))
-    return out
+    make = data.synthetic
+    assert make is not None
+    return written_sources(f"{data.name}-synthetic", CACHE_DIR / "router" /
+                           f"synthetic-{data.name}", f"{data.name}-synthetic", ".txt",
+                           lambda seed: make(seed).text, range(count), label=data.doc_type,
+                           dev_every=5)
 
 
 def train_router(output_dir: Path, runtime: Runtime, settings: Settings,

@@ -20,10 +20,19 @@ import functools
 import json
 import re
 import textwrap
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pipeline.doctypes.base import Dataset, Score, Source, alnum, json_labels, record_of
+from pipeline.doctypes.base import (
+    Dataset,
+    Score,
+    Source,
+    alnum,
+    json_labels,
+    pairs_f1,
+    record_of,
+)
 from pipeline.doctypes.contract.kleister import as_stated, date_as_stated
 from pipeline.doctypes.contract.schema import CLAUSES, EXCERPT_CHARS, PERPETUAL
 
@@ -74,14 +83,10 @@ def sources(folder: Path) -> list[Source]:
 
 # --- training targets ---------------------------------------------------------------------
 
-def _words(text: str) -> list[str]:
-    return [re.escape(word) for word in text.split()]
-
-
 def excerpt_in(excerpt: str, context: str) -> str | None:
     """The longest opening of the excerpt the context holds (as the context spells it, white
     space collapsed, cut at EXCERPT_CHARS on a word), or None below MIN_WORDS words."""
-    words = _words(excerpt.replace(" [...] ", " "))
+    words = [re.escape(word) for word in excerpt.replace(" [...] ", " ").split()]
     low, high, found = MIN_WORDS, len(words), None
     while low <= high:  # the opening's length in words, by bisection
         middle = (low + high) // 2
@@ -96,6 +101,11 @@ def excerpt_in(excerpt: str, context: str) -> str | None:
     if len(found) > EXCERPT_CHARS:
         found = found[:EXCERPT_CHARS].rsplit(" ", 1)[0]
     return found
+
+
+def _title(gold: dict[str, Any]) -> str | None:
+    """The labelled document name without the punctuation some labels trail ('AGREEMENT (“')."""
+    return re.sub(r"\W+$", "", gold["document_name"] or "") or None
 
 
 def _date_target(value: str | None, context: str) -> tuple[str | None, bool]:
@@ -115,10 +125,11 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
     """The labelled record as the draft, each value where the context shows it; the fields
     CUAD does not label (term, termination notice, signatories, roles) teach nothing."""
     gold = record_of(labels)
+    flat = alnum(context)
     unscored = {"term", "termination_notice", "signatories", "parties.role"}
-    title = re.sub(r"\W+$", "", gold["document_name"] or "") or None
+    title = _title(gold)
     draft: dict[str, Any] = {"title": as_stated(title, context) if title else None}
-    if title and alnum(title) not in alnum(context):
+    if title and alnum(title) not in flat:
         draft["title"] = None
         unscored.add("title")
     draft["parties"] = [
@@ -138,7 +149,7 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
             unscored.add(name)
     law = gold["governing_law"]
     draft["jurisdiction"] = as_stated(law, context) if law else None
-    if law and alnum(law) not in alnum(context):
+    if law and alnum(law) not in flat:
         draft["jurisdiction"] = None
         unscored.add("jurisdiction")
     draft["termination_notice"] = None
@@ -161,7 +172,7 @@ def tokens(text: str | None) -> list[str]:
 
 def token_f1(answer: str | None, gold: str | None) -> float:
     a, g = tokens(answer), tokens(gold)
-    common = sum(min(a.count(t), g.count(t)) for t in set(a))
+    common = sum((Counter(a) & Counter(g)).values())
     if not common:
         return 0.0
     precision, recall = common / len(a), common / len(g)
@@ -187,9 +198,7 @@ def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
             scored.errors.append({"field": name, "predicted": predicted, "expected": expected})
 
     for name in TEXT_FIELDS:
-        expected = gold[LABEL_OF.get(name, name)]
-        if name == "title":
-            expected = re.sub(r"\W+$", "", expected or "") or None
+        expected = _title(gold) if name == "title" else gold[LABEL_OF.get(name, name)]
         judge(name, alnum(expected) == alnum(record.get(name)), record.get(name), expected)
     for name in DATE_FIELDS:
         judge(name, _date_right(gold[name], record, name), record.get(f"{name}_text"),
@@ -215,13 +224,8 @@ def score(labels: dict[str, list[str]], record: dict[str, Any]) -> Score:
 
 
 def _f1(scores: list[Score], kind: str, name: str | None = None) -> float:
-    def count(pairs: set[tuple[str, str]]) -> int:
-        return sum(1 for k, v in pairs if k == kind and (name is None or v == name))
-
-    tp = sum(count(s.pairs[0] & s.pairs[1]) for s in scores)
-    fp = sum(count(s.pairs[0] - s.pairs[1]) for s in scores)
-    fn = sum(count(s.pairs[1] - s.pairs[0]) for s in scores)
-    return round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0
+    return round(pairs_f1(scores, lambda pair: pair[0] == kind
+                          and (name is None or pair[1] == name)), 4)
 
 
 def summarize(scores: list[Score]) -> dict[str, Any]:

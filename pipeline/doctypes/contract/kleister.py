@@ -18,10 +18,19 @@ import functools
 import json
 import lzma
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipeline.doctypes.base import HAND, Dataset, Score, Source, alnum, read_hand_labels
+from pipeline.doctypes.base import (
+    HAND,
+    Dataset,
+    Score,
+    Source,
+    alnum,
+    pairs_f1,
+    read_hand_labels,
+)
 from pipeline.doctypes.contract.schema import CLAUSES
 from schemas.common import parse_date
 
@@ -111,8 +120,8 @@ def target(labels: dict[str, list[str]], context: str) -> tuple[dict[str, Any], 
         "term": first.get("term"),
         "jurisdiction": (as_stated(first["jurisdiction"], context)
                          if "jurisdiction" in first else None),
+        "clauses": {name: None for name in CLAUSES},
     }
-    draft["clauses"] = {name: None for name in CLAUSES}
     if hand is None:
         return draft, {"title", "parties.role", "termination_notice", "signatories", *UNLABELLED}
     draft, unscored = _with_hand(draft, hand, context)
@@ -208,24 +217,15 @@ def _score_hand(hand: dict[str, Any], record: dict[str, Any], scored: Score) -> 
         scored.correct[f"extra signatory {n}"] = False
 
 
-def f1(tp: int, fp: int, fn: int) -> float:
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
-def _counts(scores: list[Score], key: str | None) -> tuple[int, int, int]:
-    def n(found: set[tuple[str, str]]) -> int:
-        return len({p for p in found if key is None or p[0] == key})
-
-    return (sum(n(s.pairs[0] & s.pairs[1]) for s in scores),
-            sum(n(s.pairs[0] - s.pairs[1]) for s in scores),
-            sum(n(s.pairs[1] - s.pairs[0]) for s in scores))
+def _of(key: str) -> Callable[[tuple[str, str]], bool]:
+    return lambda pair: pair[0] == key
 
 
 def summarize(scores: list[Score]) -> dict[str, Any]:
     """F1 per key and over all pairs (the headline), and the hand-labelled fields."""
     summary: dict[str, Any] = {
-        "fields": {key: round(f1(*_counts(scores, key)), 4) for key in KEYS},
-        "f1": round(f1(*_counts(scores, None)), 4)}
+        "fields": {key: round(pairs_f1(scores, _of(key)), 4) for key in KEYS},
+        "f1": round(pairs_f1(scores), 4)}
     hand = [s for s in scores if "title" in s.correct]
     if hand:
         def share(prefix: str) -> float | None:

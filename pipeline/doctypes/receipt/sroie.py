@@ -131,6 +131,7 @@ def _score_hand(gold: dict[str, Any], record: dict[str, Any], scored: Score) -> 
         scored.errors.append({"field": "items", "predicted": len(record.get("items") or []),
                               "expected": len(gold["items"] or [])})
 
+
 def summarize(scores: list[Score]) -> dict[str, Any]:
     """Per-field accuracy and their mean (the headline, strict), and the same compared on
     letters and digits only (loose)."""
