@@ -100,8 +100,8 @@ def run_stages(
     doctype = doctypes.get(classification.document_type)
     with _timed(timings, "extract"):
         extraction = extract(document, doctype, runtime, settings)
-    timings["prefill"] = round(extraction.generation.prefill_s * 1000, 1)
-    timings["decode"] = round(extraction.generation.decode_s * 1000, 1)
+    timings["prefill"] = round(sum(g.prefill_s for g in extraction.passes) * 1000, 1)
+    timings["decode"] = round(sum(g.decode_s for g in extraction.passes) * 1000, 1)
     if extraction.valid:
         return Outcome(Status.DONE, None, document, classification, extraction, timings)
     return Outcome(

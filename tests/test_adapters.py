@@ -89,11 +89,16 @@ def test_one_type_learns_from_several_datasets_each_on_its_own_fields(settings: 
     from pipeline.training.job import plan
 
     job = plan(None, ["kleister-nda", "cuad:1"], False, False, None, 1, settings)
-    assert job.doc_type == "contract" and len(job.targets) == 2
+    main = [t for t in job.targets if t.focus is None]
+    assert job.doc_type == "contract" and len(main) == 2
     assert [s["dataset"] for s in job.summary["datasets"]] == ["kleister-nda", "cuad"]
-    kleister, cuad = job.targets
+    kleister, cuad = main
     assert "clauses" in kleister.unscored and "renewal_term" in kleister.unscored
     assert "term" in cuad.unscored and "clauses" not in cuad.unscored
+    # the clauses are taught in passes of their own, from CUAD only
+    focused = [t for t in job.targets if t.focus]
+    assert focused and all(t.key.startswith(cuad.key + "#") for t in focused)
+    assert job.summary["datasets"][1]["focused_targets"] == len(focused)
     with pytest.raises(ValueError, match="labels receipts, not contracts"):
         plan(None, ["kleister-nda", "sroie"], False, False, None, 1, settings)
 

@@ -22,14 +22,16 @@ from pipeline.doctypes.base import (
     Aggregate,
     Dataset,
     DocType,
+    Focus,
     QueryConfig,
     Score,
     Source,
     Synthetic,
 )
 
-__all__ = ["DATASETS", "REGISTRY", "UNKNOWN", "Aggregate", "Dataset", "DocType", "QueryConfig",
-           "Score", "Source", "Synthetic", "dataset", "datasets_of", "get", "migration_dirs"]
+__all__ = ["DATASETS", "REGISTRY", "UNKNOWN", "Aggregate", "Dataset", "DocType", "Focus",
+           "QueryConfig", "Score", "Source", "Synthetic", "dataset", "datasets_of", "get",
+           "migration_dirs"]
 
 UNKNOWN = "unknown"
 EXTRA_ENV = "DOCKET_EXTRA_DOCTYPES"

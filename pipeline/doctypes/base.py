@@ -63,6 +63,23 @@ class QueryConfig:
 
 
 @dataclass(frozen=True)
+class Focus:
+    """A field a long document may hold on any page, answered in a model pass of its own over
+    the passages its own cues pick (`pipeline.extract.focus`): a contract's clauses."""
+
+    path: str  # the draft field it fills: "clauses.change_of_control"
+    question: str  # what the model is asked, in the prompt's first line
+    cues: Cues
+    answer_model: type[BaseModel]  # the pass's schema: one field, whose value fills `path`
+    context_chars: int = 1600
+    output_tokens: int = 256
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition(".")[2]
+
+
+@dataclass(frozen=True)
 class DocType:
     name: str
     description: str  # one line, used in help texts and the API description
@@ -94,6 +111,8 @@ class DocType:
     # Router training: documents of other kinds that look like this type (a purchase order
     # beside an invoice), labelled unknown, so the router learns to refuse them.
     router_lookalikes: Callable[[], list[Source]] | None = None
+    # Fields answered in passes of their own (the main pass writes null there).
+    focused: tuple[Focus, ...] = ()
 
     def json_schema(self) -> dict[str, Any]:
         return self.draft_model.model_json_schema()

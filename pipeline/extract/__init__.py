@@ -7,6 +7,8 @@ with each value's confidence and provenance.
 - `validation`: the answer → a record, leniently, and the rules it breaks
 - `provenance`: each value's confidence and where it is in the document
 - `completion`: a copied date the line break cut from its year, completed from the document
+- `focus`: fields a long document may hold on any page (a contract's clauses), each asked in
+  a pass of its own over its own passages
 
 The type's LoRA adapter is used when the runtime has one loaded for it; without one the base
 model runs zero-shot with two crutches measured on the samples (a preference for the
@@ -30,6 +32,7 @@ from pipeline.document import Document
 from pipeline.extract.calibration import calibrate, from_manifest
 from pipeline.extract.completion import complete_dates
 from pipeline.extract.context import Context, build_prompt, context_for, prompt_for, truncated
+from pipeline.extract.focus import answer, put
 from pipeline.extract.provenance import FieldEvidence, evidence
 from pipeline.extract.validation import low_confidence, parse_answer, validate
 from pipeline.settings import Settings
@@ -49,12 +52,17 @@ class Extraction:
     document_type: str
     record: BaseModel | None
     violations: list[RuleViolation]
-    generation: Generation
+    generation: Generation  # the main pass
     fields: list[FieldEvidence] = field(default_factory=list)
+    focused: list[Generation] = field(default_factory=list)  # the focused fields' passes
 
     @property
     def valid(self) -> bool:
         return self.record is not None and not self.violations
+
+    @property
+    def passes(self) -> list[Generation]:
+        return [self.generation, *self.focused]
 
 
 def adapter_for(doctype: DocType, runtime: Runtime, settings: Settings) -> str | None:
@@ -97,23 +105,31 @@ def extract(
     if decoding.get("copy_preference", True):  # an adapter learns to copy by itself
         # Values are copied from the document: prefer its tokens inside JSON strings.
         allowed = runtime.vocabulary_mask([text, "null"])
-    schema = doctype.json_schema()
-    if adapter:
-        schema = null_out(schema, runtime.adapters[adapter].manifest.get("unlearned", []))
+    focused = [focus.path for focus in doctype.focused]
+    unlearned = runtime.adapters[adapter].manifest.get("unlearned", []) if adapter else []
+    schema = null_out(doctype.json_schema(), [*unlearned, *focused])
     budget = settings.max_new_tokens or doctype.output_tokens
     generation = runtime.generate_json(
         prompt, schema, budget, allowed,
         repetition_penalty=decoding.get("repetition_penalty", settings.repetition_penalty),
         adapter=adapter, source_text=text,
     )
-    fields = evidence(document, generation.text, generation.token_texts,
-                      generation.token_logprobs)
+    fields = [item for item in evidence(document, generation.text, generation.token_texts,
+                                        generation.token_logprobs)
+              if not item.path.startswith(tuple(focused))]
+    raw, violations = parse_answer(generation, budget)
+    passes = []
+    for focus in doctype.focused:
+        found = answer(document, focus, runtime, adapter, decoding, settings.repetition_penalty)
+        if isinstance(raw, dict):
+            put(raw, focus.path, found.value)
+        fields += found.fields
+        passes += found.passes
     if adapter:
         fields = calibrate(fields, from_manifest(runtime.adapters[adapter].manifest))
-    raw, violations = parse_answer(generation, budget)
     complete_dates(raw, fields, document, doctype.date_fields)
     record, broken = validate(doctype, raw, truncated=not generation.finished)
     violations += broken
     if record is not None:
         violations += low_confidence(fields, settings.confidence_threshold)
-    return Extraction(doctype.name, record, violations, generation, fields)
+    return Extraction(doctype.name, record, violations, generation, fields, passes)

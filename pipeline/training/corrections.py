@@ -11,16 +11,20 @@ that nobody filled it in; it carries no loss.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from psycopg import Connection
 
 from pipeline import doctypes
+from pipeline.doctypes import DocType
+from pipeline.doctypes.base import alnum
 from pipeline.document import Document
 from pipeline.extract import prompt_for
+from pipeline.extract.focus import get
 from pipeline.settings import Settings
 from pipeline.storage import reviews
-from pipeline.training.targets import Target, draft_target
+from pipeline.training.targets import Target, document_targets
 
 
 class NoCorrections(ValueError):
@@ -43,14 +47,24 @@ def correction_targets(conn: Connection[Any], doc_type: str, settings: Settings,
         prompt, _ = prompt_for(document, doctype, settings)
         draft: dict[str, Any] = row["draft"]
         unscored = {path for path in unlearned if _all_null(draft, path)}
-        out.append(draft_target(doctype, draft, unscored, f"correction:{row['document_id']}",
-                                prompt))
+        out += document_targets(doctype, document, prompt, draft, unscored,
+                                f"correction:{row['document_id']}",
+                                functools.partial(_against, doctype, draft))
     summary = {
         "corrections": len(out),
         "corrected_from": rows[0]["updated_at"].isoformat(timespec="seconds"),
         "corrected_to": rows[-1]["updated_at"].isoformat(timespec="seconds"),
     }
     return out, summary
+
+
+def _against(doctype: DocType, draft: dict[str, Any],
+             passages: str) -> tuple[dict[str, Any], set[str]]:
+    """The reviewed draft as a focused pass's target over its passages: a value the
+    passages do not show (the reviewer found it elsewhere) is not taught there."""
+    shown = alnum(passages)
+    return draft, {focus.path for focus in doctype.focused
+                   if (value := get(draft, focus.path)[1]) and alnum(value)[:80] not in shown}
 
 
 def _all_null(draft: dict[str, Any], path: str) -> bool:

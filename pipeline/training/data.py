@@ -8,6 +8,7 @@ how its labels become a target draft (`Dataset.target`) and may add generated do
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,9 @@ def training_targets(data: Dataset, folder: Path, settings: Settings, synthetic:
             continue
         prompt, context = prompt_for(document, doctype, settings)
         draft, unscored = data.target(source.labels, context)
-        out.append(targets.draft_target(doctype, draft, unscored, source.key, prompt))
+        out += targets.document_targets(
+            doctype, document, prompt, draft, unscored, source.key,
+            functools.partial(data.target, source.labels))
     if synthetic and data.synthetic is None:
         raise ValueError(f"The dataset '{data.name}' has no generator of synthetic documents.")
     made = [data.synthetic(seed) for seed in range(synthetic)] if data.synthetic else []
@@ -51,6 +54,7 @@ def training_targets(data: Dataset, folder: Path, settings: Settings, synthetic:
         "dataset": data.name,
         "split": "train",
         "documents": len(sources) - refused,
+        "focused_targets": sum(1 for t in out if t.focus),
         "refused_by_convert": refused,
         "synthetic": len(made),
         "text": "Docket's own convert() of each document (text layer, else OCR)",

@@ -27,6 +27,7 @@ from pipeline.doctypes.base import HAND
 from pipeline.document import Document
 from pipeline.errors import DocumentError
 from pipeline.extract.context import context_for, truncated
+from pipeline.extract.focus import focus_context
 from pipeline.extract.provenance import FieldEvidence
 from pipeline.extract.validation import low_confidence
 from pipeline.process import Outcome, run_stages
@@ -185,6 +186,8 @@ def context_recall(data: Dataset, sources: list[Source], settings: Settings) -> 
         selected = context_for(document, doctype.cues, budget, doctype.head_chars).text
         contexts = ({"selected": selected, "truncated": truncated(document, budget)}
                     if doctype.cues else {"context": selected})
+        # A focused field's label is looked for in its own passages (labels named as it is).
+        passages = {focus.name: focus_context(document, focus) for focus in doctype.focused}
         for key, values in source.labels.items():
             if key == HAND:
                 continue
@@ -192,6 +195,8 @@ def context_recall(data: Dataset, sources: list[Source], settings: Settings) -> 
                 total += 1
                 per_key[key] += 1
                 for name, text in contexts.items():
+                    if key in passages and name != "truncated":
+                        text = passages[key]
                     hit = data.holds(key, value, text)
                     found[name] += hit
                     per_key_found[key] += hit and name in ("selected", "context")

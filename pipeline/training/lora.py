@@ -180,7 +180,8 @@ def train(targets: list[Target], output_dir: Path, settings: Settings, config: T
         },
         "decoding": {"copy_preference": False, "repetition_penalty": 1.0},
         # No source labelled these: the adapter writes null there (see pipeline.extract).
-        "unlearned": sorted(frozenset.intersection(*(t.unscored for t in targets))),
+        "unlearned": sorted(frozenset.intersection(
+            *(t.unscored for t in targets if t.focus is None))),
         "eval": {},
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

@@ -9,13 +9,17 @@ sources that know it, and keeps the base model's behaviour elsewhere.
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from pipeline.doctypes import DocType
+from pipeline.document import Document
+from pipeline.extract.focus import focus_context, focus_prompt, get, put
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Target:
     prompt: str
     pieces: list[Piece]
     unscored: frozenset[str] = frozenset()  # field paths whose values teach nothing here
+    focus: str | None = None  # the focused field's path this target teaches; None: main pass
 
     @property
     def text(self) -> str:
@@ -76,3 +81,44 @@ def draft_target(doctype: DocType, draft: dict[str, Any], unscored: set[str], ke
 def _list_fields(doctype: DocType) -> set[str]:
     schema = doctype.json_schema()["properties"]
     return {name for name, spec in schema.items() if spec.get("type") == "array"}
+
+
+# A dataset's labels + the context the model reads → the draft and the paths it cannot teach.
+Labeller = Callable[[str], tuple[dict[str, Any], set[str]]]
+
+
+def document_targets(doctype: DocType, document: Document, main_prompt: str,
+                     main_draft: dict[str, Any], main_unscored: set[str], key: str,
+                     label: Labeller) -> list[Target]:
+    """One document's targets: the main pass's (its focused fields null, without loss: the
+    main pass never writes them) and one per focused field its labels know, over that
+    field's own passages (`label` drafts the labels against those passages).
+
+    A field labelled present that its passages do not show is not taught: teaching null
+    there would teach "absent" for a clause that is there.
+    """
+    draft = copy.deepcopy(main_draft)
+    unscored = set(main_unscored)
+    out: list[Target] = []
+    for focus in doctype.focused:
+        known, _ = get(draft, focus.path)
+        if known:
+            put(draft, focus.path, None)
+        unscored.add(focus.path)
+        text = focus_context(document, focus)
+        if not known or not text.strip():  # unlabelled here; no passage: null without a pass
+            continue
+        focused, focus_unscored = label(text)
+        if _within(focus.path, focus_unscored):
+            continue
+        (name,) = focus.answer_model.model_fields
+        value = get(focused, focus.path)[1]
+        out.append(Target(f"{key}#{focus.name}", focus_prompt(focus, text),
+                          render({name: value}, set()), frozenset(), focus.path))
+    return [draft_target(doctype, draft, unscored, key, main_prompt), *out]
+
+
+def _within(path: str, paths: set[str]) -> bool:
+    """Whether the path or a field it is part of is among `paths`."""
+    parts = path.split(".")
+    return any(".".join(parts[:n]) in paths for n in range(1, len(parts) + 1))

@@ -12,7 +12,7 @@ labels (the others are left out of its loss).
 from __future__ import annotations
 
 from pipeline.doctypes.base import DocType, QueryConfig
-from pipeline.doctypes.contract import cuad, kleister, lookalikes, rows, schema
+from pipeline.doctypes.contract import clauses, cuad, kleister, lookalikes, rows, schema
 from pipeline.doctypes.contract.cues import CUES
 
 DOCTYPE = DocType(
@@ -29,9 +29,8 @@ DOCTYPE = DocType(
     table="contracts",
     child_tables={"parties": "contract_parties", "clauses": "contract_clauses"},
     adapter="contract",
-    # Clause review needs a passage per clause: the opening of 54% of CUAD's train excerpts
-    # is in 6,000 characters (3,000: 11%; 8,000: 63%, past the prompt cap of 6,000), the
-    # 1,600 of the document's opening hold the parties and dates.
+    # The 1,600 characters of the opening hold the parties and dates; the clauses are read
+    # in passes of their own (`focused`).
     context_chars=6000,
     head_chars=1600,
     output_tokens=1024,
@@ -49,6 +48,7 @@ DOCTYPE = DocType(
     router_windows=(0.2, 0.4, 0.6),
     date_fields=("agreement_date", "effective_date", "expiration_date"),
     router_lookalikes=lookalikes.sources,
+    focused=clauses.FOCUSED,
 )
 
 DATASETS = (kleister.DATASET, cuad.DATASET)

@@ -45,6 +45,8 @@ LABEL_OF = {"title": "document_name", "jurisdiction": "governing_law",
             "renewal_notice": "notice_period_to_terminate_renewal"}
 EXCERPT_FOUND = 0.5  # token F1 at which an excerpt counts as found
 MIN_WORDS = 12  # an excerpt the context holds fewer words of is not taught
+RUN_WORDS = 150  # of an excerpt's words searched for a run (a taught excerpt is <= 600 chars)
+RUN_STEP = 2  # a run is searched from every second word
 
 
 def looks_like(folder: Path) -> bool:
@@ -84,23 +86,31 @@ def sources(folder: Path) -> list[Source]:
 # --- training targets ---------------------------------------------------------------------
 
 def excerpt_in(excerpt: str, context: str) -> str | None:
-    """The longest opening of the excerpt the context holds (as the context spells it, white
-    space collapsed, cut at EXCERPT_CHARS on a word), or None below MIN_WORDS words."""
-    words = [re.escape(word) for word in excerpt.replace(" [...] ", " ").split()]
-    low, high, found = MIN_WORDS, len(words), None
-    while low <= high:  # the opening's length in words, by bisection
-        middle = (low + high) // 2
-        match = re.search(r"\s+".join(words[:middle]), context)
-        if match:
-            found, low = match.group(0), middle + 1
-        else:
-            high = middle - 1
-    if found is None:
+    """The longest run of the excerpt's words the context holds (as the context spells it,
+    white space collapsed, cut at EXCERPT_CHARS on a word), or None below MIN_WORDS words.
+
+    Any run, not only the opening: a passage picked by a cue in the middle of a long clause
+    often starts after the clause does, and it still shows the clause.
+    """
+    words = [re.escape(word) for word in excerpt.replace(" [...] ", " ").split()][:RUN_WORDS]
+    best: str | None = None
+    for start in range(0, max(len(words) - MIN_WORDS + 1, 1), RUN_STEP):
+        low, high, found = MIN_WORDS, len(words) - start, None
+        while low <= high:  # the run's length in words, by bisection
+            middle = (low + high) // 2
+            match = re.search(r"\s+".join(words[start:start + middle]), context)
+            if match:
+                found, low = match.group(0), middle + 1
+            else:
+                high = middle - 1
+        if found is not None and (best is None or len(found) > len(best)):
+            best = found
+    if best is None:
         return None
-    found = " ".join(found.split())
-    if len(found) > EXCERPT_CHARS:
-        found = found[:EXCERPT_CHARS].rsplit(" ", 1)[0]
-    return found
+    best = " ".join(best.split())
+    if len(best) > EXCERPT_CHARS:
+        best = best[:EXCERPT_CHARS].rsplit(" ", 1)[0]
+    return best
 
 
 def _title(gold: dict[str, Any]) -> str | None:
