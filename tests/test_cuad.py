@@ -242,7 +242,9 @@ def test_each_clause_with_passages_is_answered_in_a_pass_of_its_own(runtime: Any
     contract = doctypes.get("contract")
     extraction = extract(document, contract, runtime, settings)
     with_passages = [f for f in contract.focused if focus_context(document, f)]
-    assert len(with_passages) > 0 and len(extraction.focused) == len(with_passages)
+    # one pass per clause with passages, two where a null was asked again (present_at)
+    assert len(with_passages) <= len(extraction.focused) <= 2 * len(with_passages)
+    assert len(with_passages) > 0
     assert extraction.record is not None
     clauses = {c.clause: c for c in extraction.record.clauses}  # type: ignore[attr-defined]
     assert list(clauses) == list(schema.CLAUSES)
