@@ -47,7 +47,7 @@ def answer(document: Document, focus: Focus, runtime: Runtime, adapter: str | No
     Where the model writes null but gave a value at least `decoding["present_at"]` of its
     probability (an adapter's manifest sets it from dev, where the model said null to many
     clauses it ranked as likely present), it is asked again with null ruled out; the value's
-    confidence is then that probability, so a reviewer sees the doubt.
+    confidence is then at most that probability, so a reviewer sees the doubt.
     """
     text = focus_context(document, focus)
     if not text.strip():
