@@ -577,6 +577,82 @@ def _fixed_zip_times(data: bytes) -> bytes:
 INVOICES = {"invoice-werkstatt.pdf": 900025, "invoice-scan.jpg": 900007}
 
 
+# A product datasheet in the Markdown layout of the manuals set (headings, pipe tables): an
+# invented sensor module, with both condition tables and a revision history.
+DATASHEET = """\
+# Nordwind ENV-3 Environmental Sensor Module
+
+**Product Reference Manual**
+
+**SKU: NWD00031**
+
+## Description
+
+The Nordwind® ENV-3 is a compact environmental sensor module that measures temperature,
+relative humidity, barometric pressure and indoor air quality. It connects to a host
+microcontroller over I2C through two Qwiic-compatible connectors, so modules can be
+daisy-chained without soldering.
+
+## Target Areas
+
+Building automation, greenhouse monitoring, weather stations, education
+
+## Features
+
+- **Microcontroller:** STM32C011F6 (Arm® Cortex®-M0+, 48 MHz) with the sensor firmware
+- **Sensors:** SHT45 temperature and humidity, LPS22HH pressure, SGP41 VOC and NOx
+- **Interfaces:** I2C (up to 1 MHz), one interrupt output
+- **Indicator:** one status LED
+
+## Technical Specifications
+
+| Specification | Details |
+| --- | --- |
+| Temperature accuracy | ±0.2 °C |
+| Humidity accuracy | ±1.8 %RH |
+| Pressure range | 260 to 1260 hPa |
+| I2C address | 0x44 (default), 0x45 |
+| Flash memory | 32 KB |
+| SRAM | 6 KB |
+| Dimensions | 25.4 x 41 mm |
+| Weight | 4 g |
+
+## Ratings
+
+### Recommended Operating Conditions
+
+| Parameter | Symbol | Min | Typ | Max | Unit |
+| --- | --- | --- | --- | --- | --- |
+| Supply input voltage | VIN | 3.0 | 3.3 | 3.6 | V |
+| Operating current | IOP | - | 4.5 | 48 | mA |
+| Operating temperature | TOP | -20 | 25 | 70 | °C |
+
+### Absolute Maximum Ratings
+
+| Parameter | Symbol | Min | Typ | Max | Unit |
+| --- | --- | --- | --- | --- | --- |
+| Supply input voltage | VINMax | -0.3 | - | 4.0 | V |
+| Storage temperature | TST | -40 | - | 85 | °C |
+
+## Power Tree
+
+The module is powered at 3.3 V from either Qwiic connector or from the VIN pad.
+
+## Company Information
+
+| Company name | Nordwind Sensorik GmbH |
+| --- | --- |
+| Company address | Hafenstraße 12, 24103 Kiel, Germany |
+
+## Revision History
+
+| Date | Revision | Changes |
+| --- | --- | --- |
+| 14/03/2025 | 1 | First release |
+| 02/09/2025 | 2 | Absolute maximum ratings added |
+"""
+
+
 def main(out_dir: Path = OUT_DIR) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -605,6 +681,10 @@ def main(out_dir: Path = OUT_DIR) -> list[Path]:
 
     p = out_dir / "contract-services.docx"
     services_docx(p)
+    written.append(p)
+
+    p = out_dir / "datasheet-env-sensor.md"
+    p.write_text(DATASHEET, encoding="utf-8")
     written.append(p)
 
     for name, seed in INVOICES.items():

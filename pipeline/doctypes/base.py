@@ -65,7 +65,8 @@ class QueryConfig:
 @dataclass(frozen=True)
 class Focus:
     """A field a long document may hold on any page, answered in a model pass of its own over
-    the passages its own cues pick (`pipeline.extract.focus`): a contract's clauses."""
+    the passages its own cues pick (`pipeline.extract.focus`): a contract's clauses, a
+    datasheet's condition tables."""
 
     path: str  # the draft field it fills: "clauses.change_of_control"
     question: str  # what the model is asked, in the prompt's first line
@@ -73,6 +74,7 @@ class Focus:
     answer_model: type[BaseModel]  # the pass's schema: one field, whose value fills `path`
     context_chars: int = 1600
     output_tokens: int = 256
+    following: int = 0  # lines kept after a cue line: a table under its heading (context.select)
 
     @property
     def name(self) -> str:

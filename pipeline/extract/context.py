@@ -50,14 +50,15 @@ def prompt_for(document: Document, doctype: DocType, settings: Settings) -> tupl
 
 
 def context_for(document: Document, cues: Cues, max_chars: int,
-                head_chars: int | None = None) -> Context:
+                head_chars: int | None = None, following: int = 0) -> Context:
     """The document's text if it fits in `max_chars`, else its opening and the passages its
-    type's cues (`DocType.cues`) score best; a type without cues gets a cut."""
+    type's cues (`DocType.cues`) score best; a type without cues gets a cut. `following`:
+    lines kept after a cue line (a table under its heading), as many as fit."""
     text = document.text()
     if len(text) <= max_chars or not cues:
         return Context(text[:max_chars], False)
     lines = [line.text for page in document.pages for line in page.lines]
-    return Context(select(lines, cues, max_chars, head_chars), True)
+    return Context(select(lines, cues, max_chars, head_chars, following), True)
 
 
 def truncated(document: Document, max_chars: int) -> str:
@@ -66,7 +67,7 @@ def truncated(document: Document, max_chars: int) -> str:
 
 
 def select(lines: list[str], keywords: Cues, max_chars: int,
-           head_chars: int | None = None) -> str:
+           head_chars: int | None = None, following: int = 0) -> str:
     """The opening lines (`head_chars`, else HEAD_SHARE of the budget), then for each cue in
     turn its best line, then the best-scoring lines left, each with its neighbours.
 
@@ -74,6 +75,9 @@ def select(lines: list[str], keywords: Cues, max_chars: int,
     terminate this Agreement / for convenience") still matches; and every cue gets its own
     passage before any cue gets a second, so six clause cues all reach the context even
     when one of them (liability) matches dozens of lines.
+
+    With `following`, a cue line keeps up to that many lines after it, as many as fit: a
+    heading's table, whose cells a PDF's text layer gives one a line.
     """
     keep: set[int] = set()
     used = 0
@@ -89,6 +93,16 @@ def select(lines: list[str], keywords: Cues, max_chars: int,
 
     def take(i: int) -> None:
         nonlocal used
+        if following:  # a heading: its line before, itself, then its lines while they fit
+            for j in range(max(i - NEIGHBOURS, 0), min(i + 1 + following, len(lines))):
+                if j in keep:
+                    continue
+                cost = len(lines[j]) + 1 + (len(GAP) + 1 if j - 1 not in keep else 0)
+                if used + cost > max_chars:
+                    break
+                keep.add(j)
+                used += cost
+            return
         window = [j for j in range(i - NEIGHBOURS, i + NEIGHBOURS + JOINED)
                   if 0 <= j < len(lines) and j not in keep]
         cost = sum(len(lines[j]) + 1 for j in window) + len(GAP) + 1

@@ -26,7 +26,14 @@ if TYPE_CHECKING:
 
 def focus_context(document: Document, focus: Focus) -> str:
     """The passages the focus's cues pick ("" where none matches); a short document whole."""
-    return context_for(document, focus.cues, focus.context_chars, head_chars=0).text
+    return context_for(document, focus.cues, focus.context_chars, head_chars=0,
+                       following=focus.following).text
+
+
+def empty(focus: Focus) -> Any:
+    """What the focus's path holds without a passage: null, or [] for a list (a table)."""
+    (spec,) = focus.answer_model.model_json_schema()["properties"].values()
+    return [] if spec.get("type") == "array" else None
 
 
 def focus_prompt(focus: Focus, text: str) -> str:
@@ -51,8 +58,10 @@ def answer(document: Document, focus: Focus, runtime: Runtime, adapter: str | No
     """
     text = focus_context(document, focus)
     if not text.strip():
-        return FocusedAnswer(None, [FieldEvidence(path=focus.path, value=None, confidence=1.0)],
-                             [])
+        nothing = empty(focus)  # an empty table has no field to show
+        fields = [] if nothing == [] else [FieldEvidence(path=focus.path, value=None,
+                                                          confidence=1.0)]
+        return FocusedAnswer(nothing, fields, [])
     (key,) = focus.answer_model.model_fields
     schema = focus.answer_model.model_json_schema()
     value, fields, first = _ask(document, focus, text, schema, key, runtime, adapter, decoding,

@@ -2,7 +2,8 @@
 
 The package holds the draft and record models with their rules (`schema`: min ≤ typ ≤ max,
 units pint can convert), the analytics rows (`rows`), the passage cues for long datasheets
-(here) and the Arduino datasheet set with its scorer (`manuals`).
+(here), the condition tables read in passes of their own (`tables`) and the Arduino
+datasheet set with its scorer (`manuals`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 
 from pipeline.doctypes.base import DocType, QueryConfig
-from pipeline.doctypes.datasheet import lookalikes, manuals, rows, schema
+from pipeline.doctypes.datasheet import lookalikes, manuals, rows, schema, tables
 
 # Lines worth reading in a long datasheet: the ratings tables and their rows, the company
 # and revision tables near its end, the microcontroller, and specification lines (a number
@@ -51,6 +52,7 @@ DOCTYPE = DocType(
     context_chars=5000,
     output_tokens=1536,  # the longest labelled answer is about 1,500 tokens (41 specifications)
     cues=CUES,
+    focused=tables.FOCUSED,  # the condition tables, each read under its heading
     query=QueryConfig(
         view="datasheets", date_column="document_revision_date", name_column="product_name",
         row_model=rows.DatasheetRow, children_view="datasheet_specifications",
