@@ -12,8 +12,11 @@ Each engine runs in its own process (so its load time and peak RSS are its own):
 Prompts are Docket's real extraction prompts for the bundled samples. Rows:
 - prefill tokens/s (the prompt), free decoding (plain greedy over the whole vocabulary for a
   fixed number of tokens: ms/token and tokens/s), load time and peak RSS;
-- constrained decoding: Docket's schema-constrained JSON (`generate_json`), with and without
-  candidate-only logits; llama.cpp with its own JSON-schema grammar;
+- constrained decoding: Docket's schema-constrained JSON (`generate_json`): speculative (the
+  grammar's dictated text and copies from the document checked in one pass; what workers
+  run), one pass a token, and over the whole vocabulary; model passes a token and how many
+  copies were kept; whether speculative output is token for token that of one pass a token;
+  llama.cpp with its own JSON-schema grammar, plain and with its prompt-lookup decoding;
 - adapter switch: binding another LoRA adapter for the next run (docket) vs PEFT's
   `set_adapter` (torch);
 - worker RSS: the ONNX runtime with the base and four adapters loaded, after one generation each.
@@ -105,7 +108,8 @@ def run_docket(kind: str, prompts: list[dict[str, Any]], free_tokens: int, json_
         ids = list(runtime.tokenizer(item["prompt"])["input_ids"])
         row: dict[str, Any] = {"name": item["name"], "prompt_tokens": len(ids)}
         with runtime.using(None):
-            forward, score = runtime._stepper()
+            stepper = runtime._stepper()
+            forward, score = stepper.forward, stepper.score
             t0 = time.perf_counter()
             state = forward(ids)
             row["prefill_s"] = time.perf_counter() - t0
@@ -115,17 +119,26 @@ def run_docket(kind: str, prompts: list[dict[str, Any]], free_tokens: int, json_
                 state = forward([token])
                 token = int(np.argmax(score(state, None)))
             row["free_decode_s"] = time.perf_counter() - t0
+        # candidates: candidate logits and speculative decoding (what workers run); plain:
+        # candidate logits, one pass a token; full: whole vocabulary, one pass a token
+        modes = {"candidates": (True, True), "plain": (True, False), "full": (False, False)}
         for adapter in (None, item["adapter"]):
-            for candidates in ((True, False) if kind == "onnx" else (False,)):
+            for mode in (modes if kind == "onnx" else ["full"]):
+                candidates, speculative = modes[mode]
+                runtime.speculative = speculative
                 if kind == "onnx":
                     setattr(runtime, "candidate_logits", candidates)  # noqa: B010
                 generation = runtime.generate_json(
                     item["prompt"], item["schema"], json_tokens, None, 1.0, adapter,
                     item["text"] if candidates else None)
-                key = f"json_{adapter or 'base'}_{'candidates' if candidates else 'full'}"
+                key = f"json_{adapter or 'base'}_{mode}"
                 row[key] = {"text": generation.text, "tokens": generation.output_tokens,
                             "decode_s": generation.decode_s, "ids": generation.token_ids,
-                            "full_vocab_steps": generation.full_vocab_steps}
+                            "full_vocab_steps": generation.full_vocab_steps,
+                            "passes": generation.model_passes,
+                            "forced": generation.forced_tokens,
+                            "drafted": generation.drafted_tokens,
+                            "kept": generation.accepted_drafts}
                 if kind == "onnx" and candidates:
                     row[key]["candidates"] = np.asarray(runtime._candidates(
                         item["text"], json.dumps(item["schema"]))).tolist()
@@ -151,7 +164,8 @@ def measure_switch(runtime: Any, prompt: str, rounds: int = 50) -> dict[str, flo
         t0 = time.perf_counter()
         with runtime.using(adapter):
             switch_s.append(time.perf_counter() - t0)
-            forward, score = runtime._stepper()
+            stepper = runtime._stepper()
+            forward, score = stepper.forward, stepper.score
             state = forward(ids)
             token = int(np.argmax(score(state, None)))
             t0 = time.perf_counter()
@@ -220,6 +234,7 @@ def run_llama_cpp(prompts: list[dict[str, Any]], free_tokens: int, json_tokens: 
                   threads: int) -> dict[str, Any]:
     import numpy as np
     from llama_cpp import Llama, LlamaGrammar
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
     from pipeline.settings import get_settings
     from pipeline.slm.models import MODELS
@@ -229,6 +244,9 @@ def run_llama_cpp(prompts: list[dict[str, Any]], free_tokens: int, json_tokens: 
     llm = Llama(model_path=str(gguf), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
                 n_batch=512, verbose=False)
     load_s = time.perf_counter() - started
+    lookup = Llama(model_path=str(gguf), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
+                   n_batch=512, verbose=False,
+                   draft_model=LlamaPromptLookupDecoding(num_pred_tokens=10))
     rows = []
     for item in prompts:
         ids = llm.tokenize(item["prompt"].encode(), add_bos=True, special=True)
@@ -255,6 +273,14 @@ def run_llama_cpp(prompts: list[dict[str, Any]], free_tokens: int, json_tokens: 
         tokens = out["usage"]["completion_tokens"]
         row["json_base_grammar"] = {"text": out["choices"][0]["text"], "tokens": tokens,
                                     "decode_s": max(total - row["prefill_s"], 1e-9)}
+        lookup.reset()  # the same, with llama.cpp's own prompt-lookup drafts
+        t0 = time.perf_counter()
+        out = lookup.create_completion(item["prompt"], max_tokens=json_tokens, temperature=0.0,
+                                       top_k=1, grammar=grammar)
+        total = time.perf_counter() - t0
+        row["json_base_lookup"] = {"text": out["choices"][0]["text"],
+                                   "tokens": out["usage"]["completion_tokens"],
+                                   "decode_s": max(total - row["prefill_s"], 1e-9)}
         rows.append(row)
     return {"engine": "llama.cpp", "load_s": load_s, "rows": rows,
             "peak_rss_mb": peak_rss_mb(), "rss_mb": rss_mb()}
@@ -313,8 +339,30 @@ def parity(onnx: dict[str, Any], torch: dict[str, Any]) -> dict[str, Any]:
                                     "torch's token was not a candidate",
                                     "ours": candidates[max(0, at - 20):at + 40],
                                     "torch": reference[max(0, at - 20):at + 40]})
+    speculative = [ours[k]["ids"] == ours[k.replace("_candidates", "_plain")]["ids"]
+                   for ours in onnx["rows"] for k in ours if k.endswith("_candidates")]
     return {"compared": compared, "identical_int8_full_vocab": same_full,
-            "identical_int8_candidates": same_candidates, "differences": differences}
+            "identical_int8_candidates": same_candidates, "differences": differences,
+            "speculative_identical": f"{sum(speculative)}/{len(speculative)}"}
+
+
+def passes(onnx: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Speculative decoding's model passes a token, dictated share and copy acceptance, for
+    the base model, with adapters, and in all."""
+    out = {}
+    for mode, test in (("base", lambda k: k == "json_base_candidates"),
+                       ("adapters", lambda k: k != "json_base_candidates"),
+                       ("all", lambda k: True)):
+        parts = [r[k] for r in onnx["rows"] for k in r
+                 if k.startswith("json_") and k.endswith("_candidates") and test(k)]
+        tokens = sum(p["tokens"] for p in parts) or 1
+        drafted = sum(p["drafted"] for p in parts)
+        out[mode] = {"passes_per_token": sum(p["passes"] for p in parts) / tokens,
+                     "forced_share": sum(p["forced"] for p in parts) / tokens,
+                     "drafted": drafted,
+                     "draft_acceptance": sum(p["kept"] for p in parts) / drafted
+                     if drafted else 0.0}
+    return out
 
 
 def child(engine: str, prompts: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
@@ -373,11 +421,15 @@ def report(results: dict[str, Any], args: argparse.Namespace,
                        ("peak RSS MB", "peak_rss_mb")):
         print(f"{label:34} {ours[key]:19.1f} {torch[key]:17.1f} {llama[key]:17.1f} "
               f"{ours[key] / torch[key]:8.2f} {ours[key] / llama[key]:8.2f}")
-    json_rows = [("JSON tokens/s, base, candidates", "json_base_candidates_tps", None),
-                 ("JSON tokens/s, base, full vocab", "json_base_full_tps", "json_base_full_tps")]
-    for label, key, ref_key in json_rows:
+    json_rows = [("JSON tokens/s, base, speculative", "json_base_candidates_tps", None,
+                  "json_base_lookup_tps"),
+                 ("JSON tokens/s, base, one pass a token", "json_base_plain_tps", None,
+                  "json_base_grammar_tps"),
+                 ("JSON tokens/s, base, full vocab", "json_base_full_tps", "json_base_full_tps",
+                  "json_base_grammar_tps")]
+    for label, key, ref_key, llama_key in json_rows:
         ref = torch.get(ref_key or "json_base_full_tps", 0.0)
-        grammar = llama.get("json_base_grammar_tps", 0.0)
+        grammar = llama.get(llama_key, 0.0)
         print(f"{label:34} {ours.get(key, 0):19.1f} {ref:17.1f} {grammar:17.1f} "
               f"{ours.get(key, 0) / ref if ref else 0:8.2f} "
               f"{ours.get(key, 0) / grammar if grammar else 0:8.2f}")
@@ -395,6 +447,11 @@ def report(results: dict[str, Any], args: argparse.Namespace,
     worker = results["onnx"]["worker"]
     print(f"{'worker RSS MB, base + 4 adapters':34} {worker['rss_mb']:19.0f}   "
           f"({', '.join(worker['adapters'])}; peak {worker['peak_rss_mb']:.0f})")
+    speculation = passes(results["onnx"])
+    for mode, figures in speculation.items():
+        print(f"{'model passes a token, ' + mode:34} {figures['passes_per_token']:19.3f}   "
+              f"(dictated tokens {figures['forced_share']:.0%}, copies kept "
+              f"{figures['draft_acceptance']:.0%} of {figures['drafted']})")
     free = ours["decode_tps"]
     constrained = ours.get("json_base_candidates_tps", 0.0)
     print(f"\nconstrained (JSON, candidates) vs free decoding, docket: {constrained / free:.2f}×; "
@@ -403,6 +460,8 @@ def report(results: dict[str, Any], args: argparse.Namespace,
     print(f"parity with the PyTorch reference (greedy JSON): {same['identical_int8_candidates']}"
           f"/{same['compared']} identical with candidate logits, "
           f"{same['identical_int8_full_vocab']}/{same['compared']} with the full vocabulary")
+    print(f"speculative decoding vs one pass a token (same runtime): "
+          f"{same['speculative_identical']} token for token identical")
     for diff in same["differences"]:
         print(f"  {diff['prompt']} [{diff['adapter']}] from token {diff['token']} "
               f"({diff['cause']}): ours …{diff['ours']!r}… torch …{diff['torch']!r}…")
@@ -423,6 +482,14 @@ def report(results: dict[str, Any], args: argparse.Namespace,
         "decode_tps": round(free, 1),
         "json_decode_tps": round(constrained, 1),
         "parity_identical": f"{same['identical_int8_candidates']}/{same['compared']}",
+        "json_tps": round(constrained, 1),
+        "json_tps_plain": round(ours.get("json_base_plain_tps", 0.0), 1),
+        "json_tps_vs_llamacpp_lookup": round(
+            constrained / llama["json_base_lookup_tps"], 3) if llama.get(
+            "json_base_lookup_tps") else None,
+        "passes_per_token": round(speculation["all"]["passes_per_token"], 3),
+        "draft_acceptance": round(speculation["all"]["draft_acceptance"], 3),
+        "speculative_identical": same["speculative_identical"],
     }
     print(json.dumps(headline))
 

@@ -40,7 +40,8 @@ def reference_decode_tps(runtime: Runtime, prompt: str, new_tokens: int,
     the same runtime and adapter: decode tokens/s."""
     ids = list(runtime.tokenizer(prompt)["input_ids"])
     with runtime.using(adapter):
-        forward, score = runtime._stepper()
+        stepper = runtime._stepper()
+        forward, score = stepper.forward, stepper.score
         state = forward(ids)
         token = int(np.argmax(score(state, None)))
         started = time.perf_counter()

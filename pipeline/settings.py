@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     candidate_logits: bool = Field(
         default=True, description="onnx: score only the document's, JSON's and schema's "
         "tokens each step (False: the whole 262k vocabulary)")
+    speculative: bool = Field(
+        default=True, description="write the tokens the grammar dictates and drafts copied "
+        "from the document in one model pass, kept only where greedy decoding agrees (the "
+        "output is greedy's, token for token); False: one pass a token")
     model_threads: int = Field(default=0, description="inference threads; 0 = all cores")
     max_new_tokens: int | None = Field(
         default=None, description="the answer's token budget for every type (default: each "

@@ -44,10 +44,18 @@ class Generation:
     adapter: str | None = None
     full_vocab_steps: int = 0  # steps scored over the whole vocabulary (no candidate allowed)
     closed_early: bool = False  # the loop closed the JSON because the budget was running out
+    model_passes: int = 0  # forward passes after the prompt's (plain greedy: one a token)
+    forced_tokens: int = 0  # tokens the grammar dictated, written without a choice
+    drafted_tokens: int = 0  # tokens copied from the document as a draft
+    accepted_drafts: int = 0  # of those, the ones greedy decoding would have written
 
     @property
     def decode_tokens_per_s(self) -> float:
         return self.output_tokens / self.decode_s if self.decode_s > 0 else 0.0
+
+    @property
+    def passes_per_token(self) -> float:
+        return self.model_passes / self.output_tokens if self.output_tokens else 0.0
 
     @property
     def mean_probability(self) -> float:
@@ -104,79 +112,285 @@ class ClosingTokens:
         return None
 
 
-def greedy_json(request: Request, matcher: Any, bitmask: Any, forward: Forward, score: Score,
-                decode: Callable[[list[int]], str]) -> Generation:
-    """Greedy decoding under the grammar of `matcher`; see `Runtime.generate_json`."""
-    started = time.perf_counter()
-    state = forward(request.prompt_ids)
-    prefill_s = time.perf_counter() - started
-    mask_words = bitmask.numpy()[0]
-    ids: list[int] = []
-    texts: list[str] = []
-    logprobs: list[float] = []
-    in_string = escaped = False
-    written: set[int] = set()  # tokens written inside earlier string values
-    finished = False
-    full_steps = 0
-    closed_early = False
-    vocab = np.arange(request.vocab_size, dtype=np.int64)
-    started = time.perf_counter()
-    while len(ids) < request.max_new_tokens:
-        matcher.fill_next_token_bitmask(bitmask)
-        pool = request.candidates if request.candidates is not None else vocab
-        allowed = grammar_allows(mask_words, pool)
+@dataclass
+class Stepper:
+    """One generation's view of the model (a runtime's `_stepper`)."""
+
+    # feeds tokens; a state per fed token, [len(ids), ...] (every: False, the last one's at least)
+    feed: Callable[[list[int], bool], Any]
+    score: Score  # (state, ids) → logits for ids (None: the whole vocabulary)
+    keep: Callable[[int], None]  # keeps the cache's first n tokens (a refused draft's go)
+
+    def forward(self, ids: list[int]) -> Any:
+        """The state after the last of `ids`."""
+        return self.feed(ids, False)[-1]
+
+
+class _Writer:
+    """The answer as it is written: the grammar's state, the tokens chosen so far and what
+    they tell the next choice (inside a string or not, words already written). Plain and
+    speculative decoding share it, so both choose each token by the same rule."""
+
+    def __init__(self, request: Request, matcher: Any, bitmask: Any, score: Score,
+                 decode: Callable[[list[int]], str]) -> None:
+        self.request, self.matcher, self.bitmask, self.score = request, matcher, bitmask, score
+        self.decode = decode
+        self.mask_words = bitmask.numpy()[0]
+        self.vocab = np.arange(request.vocab_size, dtype=np.int64)
+        self.ids: list[int] = []
+        self.texts: list[str] = []
+        self.logprobs: list[float] = []
+        self.in_string = self.escaped = False
+        self.written: set[int] = set()  # tokens written inside earlier string values
+        self.finished = self.closed_early = False
+        self.full_steps = 0
+        self._filled = False  # the bitmask holds the grammar's view at the current position
+
+    def _fill(self) -> None:
+        if not self._filled:
+            self.matcher.fill_next_token_bitmask(self.bitmask)
+            self._filled = True
+
+    def forced(self) -> int | None:
+        """The one token the grammar allows next (a key, `": "`, a bracket), if only one."""
+        self._fill()
+        words = self.mask_words
+        if int(np.bitwise_count(words.view(np.uint32)).sum()) != 1:
+            return None
+        word = int(np.flatnonzero(words)[0])
+        return word * 32 + int(words.view(np.uint32)[word]).bit_length() - 1
+
+    def choose(self, state: Any) -> tuple[int, float]:
+        """The greedy token at this position from the model's state, and its log-probability
+        among the tokens the grammar allows."""
+        request = self.request
+        self._fill()
+        pool = request.candidates if request.candidates is not None else self.vocab
+        allowed = grammar_allows(self.mask_words, pool)
         if not allowed.any():  # the grammar needs a token outside the candidates
-            pool, full_steps = vocab, full_steps + 1
-            allowed = grammar_allows(mask_words, pool)
-            logits = score(state, None).astype(np.float32, copy=True)
+            pool, self.full_steps = self.vocab, self.full_steps + 1
+            allowed = grammar_allows(self.mask_words, pool)
+            logits = self.score(state, None).astype(np.float32, copy=True)
         else:
-            logits = score(state, request.candidates).astype(np.float32, copy=True)
+            logits = self.score(state, request.candidates).astype(np.float32, copy=True)
         logits[~allowed] = -np.inf
         closing = None
         if request.closers is not None and \
-                request.max_new_tokens - len(ids) <= request.close_within:
-            closing = request.closers.prefer(pool, allowed, in_string)
+                request.max_new_tokens - len(self.ids) <= request.close_within:
+            closing = request.closers.prefer(pool, allowed, self.in_string)
         if closing is None:
-            if request.repetition_penalty != 1.0 and in_string and written:
-                seen = np.isin(pool, np.fromiter(written, dtype=np.int64))
+            if request.repetition_penalty != 1.0 and self.in_string and self.written:
+                seen = np.isin(pool, np.fromiter(self.written, dtype=np.int64))
                 values = logits[seen]
                 logits[seen] = np.where(values > 0, values / request.repetition_penalty,
                                         values * request.repetition_penalty)
-            if request.preferred is not None and in_string:
+            if request.preferred is not None and self.in_string:
                 preferred = np.where(request.preferred[pool], logits, -np.inf)
                 if np.isfinite(preferred).any():
                     logits = preferred
             best = int(np.argmax(logits))
         else:  # the model's own probabilities stay the confidence; the pick is a closing one
             best = int(np.argmax(np.where(closing, logits, -np.inf)))
-            closed_early = closed_early or best != int(np.argmax(logits))
-        token = int(pool[best])
+            self.closed_early = self.closed_early or best != int(np.argmax(logits))
         top = float(logits[best])
         finite = logits[np.isfinite(logits)]
         peak = float(finite.max())
-        logprobs.append(top - peak - float(np.log(np.exp(finite - peak).sum())))
-        if not matcher.accept_token(token):
+        return int(pool[best]), top - peak - float(np.log(np.exp(finite - peak).sum()))
+
+    def accept(self, token: int, logprob: float) -> bool:
+        """Write the token; True when it ends the answer (the stop token, not written)."""
+        self._filled = False
+        if not self.matcher.accept_token(token):
             raise RuntimeError(f"grammar rejected token {token}; this is a bug")
-        if matcher.is_terminated():
-            finished = True
-            logprobs.pop()  # the stop token is not part of the output
-            break
-        ids.append(token)
-        texts.append(decode([token]))
-        if in_string and texts[-1].strip().isalpha():  # words, not digits or punctuation
-            written.add(token)
-        for char in texts[-1]:  # track whether the next token continues a JSON string
-            if escaped:
-                escaped = False
+        if self.matcher.is_terminated():
+            self.finished = True
+            return True
+        self.ids.append(token)
+        self.logprobs.append(logprob)
+        self.texts.append(self.decode([token]))
+        text = self.texts[-1]
+        if self.in_string and text.strip().isalpha():  # words, not digits or punctuation
+            self.written.add(token)
+        for char in text:  # track whether the next token continues a JSON string
+            if self.escaped:
+                self.escaped = False
             elif char == "\\":
-                escaped = in_string
+                self.escaped = self.in_string
             elif char == '"':
-                in_string = not in_string
-        state = forward([token])
-    decode_s = time.perf_counter() - started
-    return Generation(
-        text=decode(ids), prompt_tokens=len(request.prompt_ids), output_tokens=len(ids),
-        prefill_s=prefill_s, decode_s=decode_s, finished=finished, token_ids=ids,
-        token_texts=texts, token_logprobs=logprobs, full_vocab_steps=full_steps,
-        closed_early=closed_early and finished,
-    )
+                self.in_string = not self.in_string
+        return False
+
+    def room(self) -> int:
+        return self.request.max_new_tokens - len(self.ids)
+
+    def generation(self, prefill_s: float, decode_s: float, passes: int) -> Generation:
+        return Generation(
+            text=self.decode(self.ids), prompt_tokens=len(self.request.prompt_ids),
+            output_tokens=len(self.ids), prefill_s=prefill_s, decode_s=decode_s,
+            finished=self.finished, token_ids=self.ids, token_texts=self.texts,
+            token_logprobs=self.logprobs, full_vocab_steps=self.full_steps,
+            closed_early=self.closed_early and self.finished, model_passes=passes,
+        )
+
+
+def greedy_json(request: Request, matcher: Any, bitmask: Any, stepper: Stepper,
+                decode: Callable[[list[int]], str]) -> Generation:
+    """Greedy decoding under the grammar of `matcher`, one model pass per token; see
+    `Runtime.generate_json`. The reference `speculative_json` must equal."""
+    started = time.perf_counter()
+    state = stepper.forward(request.prompt_ids)
+    prefill_s = time.perf_counter() - started
+    writer = _Writer(request, matcher, bitmask, stepper.score, decode)
+    passes = 0
+    started = time.perf_counter()
+    while writer.room() > 0:
+        token, logprob = writer.choose(state)
+        if writer.accept(token, logprob):
+            break
+        state = stepper.forward([token])
+        passes += 1
+    return writer.generation(prefill_s, time.perf_counter() - started, passes)
+
+
+class Drafter:
+    """Where the next tokens probably come from. Inside a value: prompt lookup, the tokens
+    that follow, in the prompt, the longest n-gram (up to `longest` tokens) just written;
+    values are copied from the document, so that is what greedy decoding usually writes
+    next. Between values: the text the grammar dictates (a key and its `": "`), as the
+    tokenizer spells it."""
+
+    def __init__(self, prompt_ids: list[int], encode: Callable[[str], list[int]],
+                 longest: int = 3) -> None:
+        self.prompt_ids = prompt_ids
+        self.encode = encode
+        self.longest = longest
+        self.after: dict[tuple[int, ...], int] = {}  # n-gram → where its last occurrence ends
+        for n in range(1, longest + 1):
+            for end in range(n, len(prompt_ids)):
+                self.after[tuple(prompt_ids[end - n:end])] = end
+
+    def copy(self, written: list[int], k: int) -> list[int]:
+        for n in range(min(self.longest, len(written)), 0, -1):
+            end = self.after.get(tuple(written[-n:]))
+            if end is not None:
+                return self.prompt_ids[end:end + k]
+        return []
+
+    def dictated(self, matcher: Any) -> list[int]:
+        text = matcher.find_jump_forward_string()
+        return self.encode(text) if text else []
+
+
+FORCED, JUMP, COPY = "forced", "jump", "copy"  # how a proposed token was found
+
+
+def speculative_json(request: Request, matcher: Any, bitmask: Any, stepper: Stepper,
+                     decode: Callable[[list[int]], str], encode: Callable[[str], list[int]],
+                     max_copy: int = 16) -> Generation:
+    """`greedy_json`'s output in fewer model passes.
+
+    After each chosen token, a proposal follows it: the token the grammar allows alone
+    (FORCED), the grammar's dictated text between values as the tokenizer spells it (JUMP),
+    and inside values a draft copied from where the text just written occurs in the prompt
+    (COPY), each proposed token kept only while the grammar allows it. The chosen token and
+    the proposal go through the model in one pass; then each proposed position is checked
+    with the very rule greedy decoding uses (`_Writer.choose`, on that position's state): a
+    FORCED token needs no check (greedy's only choice, log-probability 0), the others stay
+    while they are greedy's pick. At the first disagreement greedy's pick is written instead
+    and the cache drops the refused tail. The copy length adapts: it grows while copies are
+    kept, and shrinks to what was kept.
+    """
+    started = time.perf_counter()
+    state = stepper.forward(request.prompt_ids)
+    prefill_s = time.perf_counter() - started
+    writer = _Writer(request, matcher, bitmask, stepper.score, decode)
+    drafter = Drafter(request.prompt_ids, encode)
+    cached = len(request.prompt_ids)
+    passes = 0
+    kept_by: dict[str, int] = {FORCED: 0, JUMP: 0, COPY: 0}
+    copied = 0
+    k = 4
+    started = time.perf_counter()
+    token, logprob = writer.choose(state)
+    done = writer.accept(token, logprob)
+    while not done and writer.room() > 0:
+        proposal, kinds = _propose(writer, drafter, k, max_copy)
+        states = stepper.feed([token, *proposal], True)
+        passes += 1
+        cached += 1 + len(proposal)
+        matcher.rollback(len(proposal))  # the proposal was only tried on the grammar
+        writer._filled = False
+        kept = 0
+        picked: tuple[int, float] | None = None  # greedy's pick where it refused the proposal
+        for j, (proposed, kind) in enumerate(zip(proposal, kinds, strict=True)):
+            logprob = 0.0
+            if kind != FORCED:
+                best, logprob = writer.choose(states[j])
+                if best != proposed:
+                    picked = (best, logprob)
+                    break
+            writer.accept(proposed, logprob)
+            kept_by[kind] += 1
+            kept += 1
+        copies = kinds.count(COPY)
+        kept_copies = kinds[:kept].count(COPY)
+        copied += copies
+        if picked is not None:  # the cache drops the refused tail; greedy's pick comes next
+            cached -= len(proposal) - kept
+            stepper.keep(cached)
+            if copies:
+                k = max(1, kept_copies + 1)
+        else:
+            if copies:
+                k = min(max_copy, k + 2)
+            if writer.room() <= 0:
+                break
+            picked = writer.choose(states[len(proposal)])
+        token, logprob = picked
+        done = writer.accept(token, logprob)
+    generation = writer.generation(prefill_s, time.perf_counter() - started, passes)
+    generation.forced_tokens = kept_by[FORCED] + kept_by[JUMP]
+    generation.drafted_tokens = copied
+    generation.accepted_drafts = kept_by[COPY]
+    return generation
+
+
+def _propose(writer: _Writer, drafter: Drafter, k: int, max_copy: int,
+             ) -> tuple[list[int], list[str]]:
+    """The tokens to try after the last written one, and how each was found; each is
+    accepted by the matcher (the caller rolls the proposal back)."""
+    matcher = writer.matcher
+    proposal: list[int] = []
+    kinds: list[str] = []
+    run: list[int] = []
+    run_kind = COPY
+    copies = 0
+    room = writer.room()
+    while len(proposal) < min(room, 2 * max_copy):
+        writer._filled = False
+        only = writer.forced()
+        if only is not None:
+            if matcher.stop_token_ids and only in matcher.stop_token_ids:
+                break
+            token, kind = only, FORCED
+            run = []
+        else:
+            if not run:
+                run, run_kind = drafter.dictated(matcher), JUMP
+                if not run:
+                    if copies >= k:
+                        break
+                    run, run_kind = drafter.copy(writer.ids + proposal, k - copies), COPY
+            if not run or not grammar_allows(writer.mask_words, np.array(run[:1]))[0]:
+                break
+            token, kind = run.pop(0), run_kind
+            copies += kind == COPY
+        if not matcher.accept_token(token):
+            break
+        if matcher.is_terminated():
+            matcher.rollback(1)
+            break
+        proposal.append(token)
+        kinds.append(kind)
+    writer._filled = False
+    return proposal, kinds

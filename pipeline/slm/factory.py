@@ -19,26 +19,31 @@ __all__ = ["get_runtime", "load_runtime"]
 def load_runtime(settings: Settings, kind: str | None = None) -> Runtime:
     """A new runtime of `kind` (default: `settings.runtime`) for `settings.model`."""
     return _load(settings.model, kind or settings.runtime, settings.model_cache_dir,
-                 settings.model_threads, settings.candidate_logits)
+                 settings.model_threads, settings.candidate_logits, settings.speculative)
 
 
 def get_runtime(settings: Settings | None = None) -> Runtime:
     """The process's runtime, loaded on first use (the worker loads it at process start)."""
     settings = settings or get_settings()
     return _process_runtime(settings.model, settings.runtime, settings.model_cache_dir,
-                            settings.model_threads, settings.candidate_logits)
+                            settings.model_threads, settings.candidate_logits,
+                            settings.speculative)
 
 
 def _load(model: str, kind: str, cache_dir: Path, threads: int,
-          candidate_logits: bool) -> Runtime:
+          candidate_logits: bool, speculative: bool = True) -> Runtime:
     prepared = prepare(model, cache_dir)
+    runtime: Runtime
     if kind == "torch":
         from pipeline.slm.torch_runtime import TorchRuntime
 
-        return TorchRuntime(prepared, threads=threads)
-    from pipeline.slm.onnx_runtime import OnnxRuntime
+        runtime = TorchRuntime(prepared, threads=threads)
+    else:
+        from pipeline.slm.onnx_runtime import OnnxRuntime
 
-    return OnnxRuntime(prepared, threads=threads, candidate_logits=candidate_logits)
+        runtime = OnnxRuntime(prepared, threads=threads, candidate_logits=candidate_logits)
+    runtime.speculative = speculative
+    return runtime
 
 
 # One runtime per process: settings that load another replace it rather than keep both.

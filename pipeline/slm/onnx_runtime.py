@@ -31,12 +31,21 @@ import torch
 
 from pipeline.slm import adapters as adapter_store
 from pipeline.slm import onnx_adapters, onnx_export
+from pipeline.slm.decoding import Stepper
 from pipeline.slm.models import PreparedModel
 from pipeline.slm.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 _SYMBOLS = set(string.digits + string.punctuation + string.whitespace)
+
+# A pass over one token runs as a pass over two (the token and a copy whose row is dropped).
+# ONNX Runtime's int8 MatMulNBits takes another kernel for a single row, which rounds
+# differently (hidden states of the same token differ by up to 1.5%), while rows of any
+# larger pass are bit-identical whatever the pass's length. With every pass on the same
+# kernel, speculative decoding (several tokens a pass) writes what one pass a token writes,
+# token for token and probability for probability; the second row costs ~2 ms a pass.
+SINGLE_ROWS = 2
 
 
 def _schema_words(node: Any) -> Iterator[str]:
@@ -188,15 +197,21 @@ class OnnxRuntime(Runtime):
     def _empty_cache(self) -> dict[str, np.ndarray]:
         return {name: np.zeros(self._kv_shape, dtype=np.float32) for name in self._past}
 
-    def _stepper(self, candidates: np.ndarray | None = None) -> tuple[Any, Any]:
+    def _stepper(self, candidates: np.ndarray | None = None) -> Stepper:
         past = self._empty_cache()
         rows = self._table[candidates].astype(np.float32) if candidates is not None else None
         length = [0]
         run_options = self._active
 
-        def forward(ids: list[int]) -> np.ndarray:
+        def feed(ids: list[int], every: bool = True) -> np.ndarray:
+            if len(ids) == 1:  # as a row of two: see SINGLE_ROWS
+                hidden = self._run(ids * SINGLE_ROWS, past, length[0] + SINGLE_ROWS,
+                                   run_options)
+                length[0] += 1
+                keep(length[0])  # the copy's row leaves the cache (a view: no copy)
+                return hidden[:1]
             length[0] += len(ids)
-            return self._run(ids, past, length[0], run_options)[-1]
+            return self._run(ids, past, length[0], run_options)
 
         def score(hidden: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
             if ids is None:
@@ -204,7 +219,12 @@ class OnnxRuntime(Runtime):
             weights = rows if ids is candidates else self._table[ids].astype(np.float32)
             return np.asarray(weights @ hidden)
 
-        return forward, score
+        def keep(tokens: int) -> None:
+            for name, value in past.items():
+                past[name] = np.ascontiguousarray(value[:, :, :tokens])
+            length[0] = tokens
+
+        return Stepper(feed, score, keep)
 
     def hidden_states(self, ids: list[int], adapter: str | None = None) -> np.ndarray:
         """Last-layer hidden states (after the final norm) for `ids`, [tokens, hidden]."""

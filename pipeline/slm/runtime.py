@@ -1,7 +1,7 @@
 """The SLM runtime's base: what the pipeline sees, whichever engine runs the model.
 
 `Runtime` holds the tokenizer, the grammar compiler and the decoding loop: `generate_json`
-(greedy, schema-constrained, in `decoding.greedy_json`), `vocabulary_mask`, `embed` (the
+(greedy, schema-constrained, in `decoding`), `vocabulary_mask`, `embed` (the
 router's fingerprint) and `using(adapter)`. One module per engine implements the forward pass:
 - `onnx_runtime.OnnxRuntime` (the default): int8 ONNX Runtime body, candidate-only logits,
   adapters bound per run;
@@ -26,7 +26,14 @@ import numpy as np
 import torch
 
 from pipeline.slm import adapters as adapter_store
-from pipeline.slm.decoding import ClosingTokens, Generation, Request, greedy_json
+from pipeline.slm.decoding import (
+    ClosingTokens,
+    Generation,
+    Request,
+    Stepper,
+    greedy_json,
+    speculative_json,
+)
 from pipeline.slm.models import PreparedModel
 
 __all__ = ["Generation", "Runtime"]
@@ -40,6 +47,7 @@ class Runtime:
     adapters: dict[str, adapter_store.Adapter]
     load_s: float
     kind: str
+    speculative: bool = True  # `decoding.speculative_json` (False: one model pass a token)
 
     def _init_text(self, prepared: PreparedModel, vocab_size: int) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -95,6 +103,9 @@ class Runtime:
     def _decode(self, ids: list[int]) -> str:
         return str(self.tokenizer.decode(ids, skip_special_tokens=True))
 
+    def _encode(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def generate_json(
         self,
         prompt: str,
@@ -129,8 +140,12 @@ class Runtime:
             closers=self._closing_tokens(),
         )
         with self.using(adapter):
-            forward, score = self._stepper(request.candidates)
-            generation = greedy_json(request, matcher, bitmask, forward, score, self._decode)
+            stepper = self._stepper(request.candidates)
+            if self.speculative:
+                generation = speculative_json(request, matcher, bitmask, stepper, self._decode,
+                                              self._encode)
+            else:
+                generation = greedy_json(request, matcher, bitmask, stepper, self._decode)
         generation.adapter = adapter
         return generation
 
@@ -138,9 +153,9 @@ class Runtime:
         """Token ids worth scoring; None: the whole vocabulary (this runtime gains nothing)."""
         return None
 
-    def _stepper(self, candidates: np.ndarray | None = None) -> tuple[Any, Any]:
-        """A fresh (forward, score) pair for one generation (scoring `candidates` when given
-        is what the pair is prepared for); see `decoding`."""
+    def _stepper(self, candidates: np.ndarray | None = None) -> Stepper:
+        """A fresh model view for one generation (scoring `candidates` when given is what it
+        is prepared for); see `decoding`."""
         raise NotImplementedError
 
     @contextmanager

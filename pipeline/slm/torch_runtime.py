@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from pipeline.slm import adapters as adapter_store
+from pipeline.slm.decoding import Stepper
 from pipeline.slm.models import PreparedModel
 from pipeline.slm.runtime import Runtime
 
@@ -84,17 +85,25 @@ class TorchRuntime(Runtime):
             out = self.base.model(input_ids=input_ids)
         return out.last_hidden_state[0].float().mean(dim=0)
 
-    def _stepper(self, candidates: np.ndarray | None = None) -> tuple[Any, Any]:
-        past: list[Any] = [None]
+    def _stepper(self, candidates: np.ndarray | None = None) -> Stepper:
+        from transformers import DynamicCache
+
+        past = DynamicCache(config=self.model.config)
+        past.activate_past_recording()  # sliding-window layers keep what a rollback needs
+        length = [0]
 
         @torch.inference_mode()
-        def forward(ids: list[int]) -> np.ndarray:
-            out = self.model(input_ids=torch.tensor([ids]), past_key_values=past[0],
-                             use_cache=True, logits_to_keep=1)
-            past[0] = out.past_key_values
-            return out.logits[0, -1].float().numpy()
+        def feed(ids: list[int], every: bool = True) -> np.ndarray:
+            out = self.model(input_ids=torch.tensor([ids]), past_key_values=past,
+                             use_cache=True, logits_to_keep=len(ids) if every else 1)
+            length[0] += len(ids)
+            return out.logits[0].float().numpy()
 
         def score(logits: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
             return logits if ids is None else logits[ids]
 
-        return forward, score
+        def keep(tokens: int) -> None:
+            past.crop(tokens - length[0])  # a negative count: that many tokens go
+            length[0] = tokens
+
+        return Stepper(feed, score, keep)
