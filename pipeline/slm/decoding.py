@@ -1,8 +1,11 @@
-"""The schema-constrained greedy loop, shared by every runtime (ONNX Runtime, PyTorch).
+"""The schema-constrained greedy loops, shared by every runtime (ONNX Runtime, PyTorch):
+`greedy_json` (one model pass a token, the reference) and `speculative_json` (dictated and
+copied tokens checked several at a pass; the same output, token for token).
 
-A runtime supplies two callables: `forward(token_ids)` feeds tokens (the prompt first, then
-one token a step) and returns its opaque state for the last position; `score(state, ids)`
-turns that state into logits for the given token ids (None: the whole vocabulary). The loop
+A runtime supplies a `Stepper`: `feed(token_ids)` feeds tokens (the prompt first, then the
+tokens written) and returns an opaque state for each fed position; `score(state, ids)`
+turns a state into logits for the given token ids (None: the whole vocabulary); `keep(n)`
+drops the cache after its first n tokens (a refused draft's). The loop
 asks for logits of `candidates` only when it has them (the document's tokens plus the JSON and
 schema tokens): that is where the ONNX runtime saves most of its work, since Gemma-3's
 262k-row output layer is most of the model. When the grammar allows none of the candidates,
