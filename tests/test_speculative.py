@@ -87,7 +87,7 @@ def test_speculative_decoding_writes_what_greedy_writes_on_dev_documents(
     for source in sources:
         document = convert_source(source, settings)
         assert document is not None
-        doctype = doctypes.get(source.doc_type)
+        doctype = doctypes.get(source.label)
         plain, fast = _both(runtime, settings, document, doctype, doctype.adapter)
         _assert_same(plain, fast)
 
