@@ -245,7 +245,7 @@ def run_llama_cpp(prompts: list[dict[str, Any]], free_tokens: int, json_tokens: 
                 n_batch=512, verbose=False)
     load_s = time.perf_counter() - started
     lookup = Llama(model_path=str(gguf), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
-                   n_batch=512, verbose=False,
+                   n_batch=512, verbose=False, logits_all=True,  # drafts are checked on them
                    draft_model=LlamaPromptLookupDecoding(num_pred_tokens=10))
     rows = []
     for item in prompts:
