@@ -20,8 +20,6 @@ from pipeline.extract import null_out, prompt_for
 from pipeline.slm.decoding import Drafter, Generation
 from tests.conftest import SAMPLES
 
-TYPE_OF = {"receipt": "receipt", "contract": "contract", "invoice": "invoice",
-           "datasheet": "datasheet"}
 BASE_TOO = {"receipt-cafe.png", "contract-nda.pdf"}  # also decoded without an adapter
 DEV_DOCS = int(os.environ.get("DOCKET_LOSSLESS_DEV", "0"))
 
@@ -49,13 +47,14 @@ def _assert_same(plain: Generation, fast: Generation) -> None:
     assert fast.model_passes < plain.model_passes == plain.output_tokens
 
 
-SAMPLE_FILES = sorted(p.name for p in SAMPLES.iterdir() if p.name.split("-")[0] in TYPE_OF)
+SAMPLE_FILES = sorted(p.name for p in SAMPLES.iterdir()
+                      if p.name.split("-")[0] in doctypes.REGISTRY)  # "receipt-cafe.png"
 
 
 @pytest.mark.parametrize("name", SAMPLE_FILES)
 def test_speculative_decoding_writes_what_greedy_writes_on_every_sample(
         runtime: Any, settings: Any, name: str) -> None:
-    doctype = doctypes.get(TYPE_OF[name.split("-")[0]])
+    doctype = doctypes.get(name.split("-")[0])
     path = SAMPLES / name
     document = convert(path.read_bytes(), path.name, settings)
     for adapter in (doctype.adapter, None) if name in BASE_TOO else (doctype.adapter,):

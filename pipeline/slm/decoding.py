@@ -178,8 +178,7 @@ class _Writer:
             logits = self.score(state, request.candidates).astype(np.float32, copy=True)
         logits[~allowed] = -np.inf
         closing = None
-        if request.closers is not None and \
-                request.max_new_tokens - len(self.ids) <= request.close_within:
+        if request.closers is not None and self.room() <= request.close_within:
             closing = request.closers.prefer(pool, allowed, self.in_string)
         if closing is None:
             if request.repetition_penalty != 1.0 and self.in_string and self.written:
@@ -223,16 +222,36 @@ class _Writer:
                 self.in_string = not self.in_string
         return False
 
+    def attempt(self, token: int) -> bool:
+        """Advance the grammar by a proposed token, not written (`retract` takes it back);
+        False where the grammar refuses it or it would end the answer."""
+        self._filled = False
+        if not self.matcher.accept_token(token):
+            return False
+        if self.matcher.is_terminated():
+            self.matcher.rollback(1)
+            return False
+        return True
+
+    def retract(self, tokens: int) -> None:
+        """Take the last `tokens` attempted tokens back from the grammar."""
+        self.matcher.rollback(tokens)
+        self._filled = False
+
     def room(self) -> int:
         return self.request.max_new_tokens - len(self.ids)
 
-    def generation(self, prefill_s: float, decode_s: float, passes: int) -> Generation:
+    def generation(self, prefill_s: float, decode_s: float, passes: int,
+                   forced_tokens: int = 0, drafted_tokens: int = 0,
+                   accepted_drafts: int = 0) -> Generation:
         return Generation(
             text=self.decode(self.ids), prompt_tokens=len(self.request.prompt_ids),
             output_tokens=len(self.ids), prefill_s=prefill_s, decode_s=decode_s,
             finished=self.finished, token_ids=self.ids, token_texts=self.texts,
             token_logprobs=self.logprobs, full_vocab_steps=self.full_steps,
             closed_early=self.closed_early and self.finished, model_passes=passes,
+            forced_tokens=forced_tokens, drafted_tokens=drafted_tokens,
+            accepted_drafts=accepted_drafts,
         )
 
 
@@ -321,8 +340,7 @@ def speculative_json(request: Request, matcher: Any, bitmask: Any, stepper: Step
         states = stepper.feed([token, *proposal], True)
         passes += 1
         cached += 1 + len(proposal)
-        matcher.rollback(len(proposal))  # the proposal was only tried on the grammar
-        writer._filled = False
+        writer.retract(len(proposal))  # the proposal was only tried on the grammar
         kept = 0
         picked: tuple[int, float] | None = None  # greedy's pick where it refused the proposal
         for j, (proposed, kind) in enumerate(zip(proposal, kinds, strict=True)):
@@ -351,18 +369,15 @@ def speculative_json(request: Request, matcher: Any, bitmask: Any, stepper: Step
             picked = writer.choose(states[len(proposal)])
         token, logprob = picked
         done = writer.accept(token, logprob)
-    generation = writer.generation(prefill_s, time.perf_counter() - started, passes)
-    generation.forced_tokens = kept_by[FORCED] + kept_by[JUMP]
-    generation.drafted_tokens = copied
-    generation.accepted_drafts = kept_by[COPY]
-    return generation
+    return writer.generation(prefill_s, time.perf_counter() - started, passes,
+                             forced_tokens=kept_by[FORCED] + kept_by[JUMP],
+                             drafted_tokens=copied, accepted_drafts=kept_by[COPY])
 
 
 def _propose(writer: _Writer, drafter: Drafter, k: int, max_copy: int,
              ) -> tuple[list[int], list[str]]:
     """The tokens to try after the last written one, and how each was found; each is
-    accepted by the matcher (the caller rolls the proposal back)."""
-    matcher = writer.matcher
+    attempted on the grammar (the caller retracts the proposal)."""
     proposal: list[int] = []
     kinds: list[str] = []
     run: list[int] = []
@@ -370,16 +385,13 @@ def _propose(writer: _Writer, drafter: Drafter, k: int, max_copy: int,
     copies = 0
     room = writer.room()
     while len(proposal) < min(room, 2 * max_copy):
-        writer._filled = False
         only = writer.forced()
-        if only is not None:
-            if matcher.stop_token_ids and only in matcher.stop_token_ids:
-                break
+        if only is not None:  # the stop token alone: `attempt` refuses it
             token, kind = only, FORCED
             run = []
         else:
             if not run:
-                run, run_kind = drafter.dictated(matcher), JUMP
+                run, run_kind = drafter.dictated(writer.matcher), JUMP
                 if not run:
                     if copies >= k:
                         break
@@ -388,12 +400,8 @@ def _propose(writer: _Writer, drafter: Drafter, k: int, max_copy: int,
                 break
             token, kind = run.pop(0), run_kind
             copies += kind == COPY
-        if not matcher.accept_token(token):
-            break
-        if matcher.is_terminated():
-            matcher.rollback(1)
+        if not writer.attempt(token):
             break
         proposal.append(token)
         kinds.append(kind)
-    writer._filled = False
     return proposal, kinds
