@@ -19,7 +19,8 @@ Prompts are Docket's real extraction prompts for the bundled samples. Rows:
   llama.cpp with its own JSON-schema grammar, plain and with its prompt-lookup decoding;
 - adapter switch: binding another LoRA adapter for the next run (docket) vs PEFT's
   `set_adapter` (torch);
-- worker RSS: the ONNX runtime with the base and four adapters loaded, after one generation each.
+- worker RSS: a fresh worker (the ONNX runtime, the base and every adapter) after the PDF and
+  image samples, split into private and file-backed pages; then after the markup samples too.
 Ratios are Docket ÷ reference. The last line is one JSON object with the headline figures.
 """
 
@@ -50,6 +51,17 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def rss_parts_mb() -> dict[str, float]:
+    """Resident memory in private pages (anon) and in mapped files (shared with other
+    workers: the embedding table, libraries)."""
+    parts = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("RssAnon:", "RssFile:")):
+            parts[line.split(":")[0].lower().replace("rss", "rss_") + "_mb"] = \
+                int(line.split()[1]) / 1024
+    return parts
 
 
 def peak_rss_mb() -> float:
@@ -105,7 +117,7 @@ def run_docket(kind: str, prompts: list[dict[str, Any]], free_tokens: int, json_
     load_s = time.perf_counter() - started
     rows: list[dict[str, Any]] = []
     for item in prompts:
-        ids = list(runtime.tokenizer(item["prompt"])["input_ids"])
+        ids = runtime.encode(item["prompt"])
         row: dict[str, Any] = {"name": item["name"], "prompt_tokens": len(ids)}
         with runtime.using(None):
             stepper = runtime._stepper()
@@ -148,7 +160,7 @@ def run_docket(kind: str, prompts: list[dict[str, Any]], free_tokens: int, json_
               "peak_rss_mb": peak_rss_mb(), "rss_mb": rss_mb(),
               "adapters": sorted(runtime.adapters)}
     if kind == "onnx":
-        result["worker"] = measure_worker(prepared, prompts, threads)
+        result["worker"] = measure_worker(threads)
     return result
 
 
@@ -157,7 +169,7 @@ def measure_switch(runtime: Any, prompt: str, rounds: int = 50) -> dict[str, flo
     import numpy as np
 
     names = [None, *sorted(runtime.adapters)]
-    ids = list(runtime.tokenizer(prompt)["input_ids"])[:64]
+    ids = runtime.encode(prompt)[:64]
     switch_s, step_s = [], []
     for n in range(rounds):
         adapter = names[n % len(names)]
@@ -175,35 +187,35 @@ def measure_switch(runtime: Any, prompt: str, rounds: int = 50) -> dict[str, flo
             "step_after_switch_ms": 1000 * float(np.median(step_s))}
 
 
-def measure_worker(prepared: Any, prompts: list[dict[str, Any]], threads: int) -> dict[str, Any]:
-    """RSS of a fresh ONNX runtime holding the base and four adapters, one generation each."""
+def measure_worker(threads: int) -> dict[str, Any]:
+    """A fresh worker's memory: the ONNX runtime with the base and every adapter, after every
+    PDF and image sample went through the stages as a worker runs them (`run_stages`); then
+    after the DOCX/HTML/Markdown samples too (docling's converter imports torch)."""
     code = f"""
-import json, sys, tempfile, shutil
-from pathlib import Path
+import json, sys
 sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
-from bench.runtime import rss_mb, peak_rss_mb
-from pipeline.slm import adapters
-from pipeline.slm.models import prepare
+from bench.runtime import SAMPLES, rss_mb, rss_parts_mb, peak_rss_mb
+from pipeline.process import run_stages
 from pipeline.settings import get_settings
-from pipeline.slm.onnx_runtime import OnnxRuntime
-prompts = json.loads(sys.stdin.read())
-tmp = Path(tempfile.mkdtemp())
-found = {{a.name: a for a in adapters.available()}}
-for name, source in (("receipt", "receipt"), ("contract", "contract"),
-                     ("legal", "contract"), ("manual", "receipt")):
-    shutil.copytree(found[source].path, tmp / name)
-s = get_settings()
-runtime = OnnxRuntime(prepare(s.model, s.model_cache_dir), threads={threads}, adapters_dir=tmp)
-for name in sorted(runtime.adapters):
-    item = prompts[0]
-    runtime.generate_json(item["prompt"], item["schema"], 32, None, 1.0, name,
-                          item["text"])
-print(json.dumps({{"adapters": sorted(runtime.adapters), "rss_mb": rss_mb(),
-                  "peak_rss_mb": peak_rss_mb()}}))
-shutil.rmtree(tmp)
+from pipeline.slm.factory import load_runtime
+settings = get_settings().model_copy(update={{"model_threads": {threads}, "runtime": "onnx"}})
+runtime = load_runtime(settings)
+loaded = rss_mb()
+names = sorted(p.name for p in SAMPLES.iterdir())
+markup = [n for n in names if n.endswith((".docx", ".html", ".md"))]
+statuses = {{}}
+for name in [n for n in names if n not in markup]:
+    statuses[name] = str(run_stages((SAMPLES / name).read_bytes(), name, runtime, settings).status)
+result = {{"adapters": sorted(runtime.adapters), "loaded_rss_mb": loaded, "rss_mb": rss_mb(),
+          **rss_parts_mb(), "torch_loaded": "torch" in sys.modules}}
+for name in markup:
+    statuses[name] = str(run_stages((SAMPLES / name).read_bytes(), name, runtime, settings).status)
+result.update({{"with_markup_rss_mb": rss_mb(), "with_markup_torch_loaded": "torch" in sys.modules,
+               "peak_rss_mb": peak_rss_mb(), "statuses": statuses}})
+print(json.dumps(result))
 """
-    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(prompts[:1]),
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -445,8 +457,13 @@ def report(results: dict[str, Any], args: argparse.Namespace,
     print(f"{'decode step after a switch ms':34} {switch['step_after_switch_ms']:19.1f} "
           f"{tswitch['step_after_switch_ms']:17.1f}")
     worker = results["onnx"]["worker"]
-    print(f"{'worker RSS MB, base + 4 adapters':34} {worker['rss_mb']:19.0f}   "
-          f"({', '.join(worker['adapters'])}; peak {worker['peak_rss_mb']:.0f})")
+    print(f"{'worker RSS MB, after PDFs and scans':34} {worker['rss_mb']:19.0f}   "
+          f"({worker['rss_anon_mb']:.0f} private, {worker['rss_file_mb']:.0f} mapped files; "
+          f"loaded {worker['loaded_rss_mb']:.0f}; torch {worker['torch_loaded']}; "
+          f"adapters {', '.join(worker['adapters'])})")
+    print(f"{'worker RSS MB, and markup samples':34} {worker['with_markup_rss_mb']:19.0f}   "
+          f"(docling imports torch: {worker['with_markup_torch_loaded']}; "
+          f"peak {worker['peak_rss_mb']:.0f})")
     speculation = passes(results["onnx"])
     for mode, figures in speculation.items():
         print(f"{'model passes a token, ' + mode:34} {figures['passes_per_token']:19.3f}   "
@@ -479,6 +496,8 @@ def report(results: dict[str, Any], args: argparse.Namespace,
         "json_tps_vs_torch": round(constrained / torch["json_base_full_tps"], 3),
         "adapter_switch_ms": round(switch["switch_ms"], 4),
         "worker_rss_mb": round(worker["rss_mb"], 1),
+        "worker_rss_with_markup_mb": round(worker["with_markup_rss_mb"], 1),
+        "worker_torch_loaded": worker["torch_loaded"],
         "decode_tps": round(free, 1),
         "json_decode_tps": round(constrained, 1),
         "parity_identical": f"{same['identical_int8_candidates']}/{same['compared']}",

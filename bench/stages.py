@@ -38,7 +38,7 @@ def reference_decode_tps(runtime: Runtime, prompt: str, new_tokens: int,
                          adapter: str | None) -> float:
     """Plain greedy decoding (no grammar, whole vocabulary) of exactly `new_tokens` tokens on
     the same runtime and adapter: decode tokens/s."""
-    ids = list(runtime.tokenizer(prompt)["input_ids"])
+    ids = runtime.encode(prompt)
     with runtime.using(adapter):
         stepper = runtime._stepper()
         forward, score = stepper.forward, stepper.score

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from pipeline import doctypes
 from pipeline.document import Document
@@ -59,8 +59,8 @@ class RouterHead:
     """A trained softmax head: probabilities = softmax(weight @ embedding + bias)."""
 
     classes: tuple[str, ...]
-    weight: torch.Tensor  # [classes, hidden], input standardisation folded in
-    bias: torch.Tensor  # [classes]
+    weight: np.ndarray  # [classes, hidden] float32, input standardisation folded in
+    bias: np.ndarray  # [classes]
     threshold: float  # below this top probability the answer is "unknown"
     base_model: str
     model_sha256: str
@@ -78,13 +78,14 @@ class RouterHead:
                 f"trained on: {TRAIN_HINT}."
             )
 
-    def probabilities(self, embedding: torch.Tensor) -> torch.Tensor:
-        logits = self.weight @ embedding.float() + self.bias
-        return torch.softmax(logits, dim=-1)
+    def probabilities(self, embedding: np.ndarray) -> np.ndarray:
+        logits = self.weight @ embedding.astype(np.float32) + self.bias
+        exp = np.exp(logits - logits.max())
+        return exp / exp.sum()
 
-    def decide(self, probabilities: torch.Tensor) -> tuple[str, float]:
+    def decide(self, probabilities: np.ndarray) -> tuple[str, float]:
         """The label and its probability; "unknown" when the best class is not sure enough."""
-        best = int(torch.argmax(probabilities))
+        best = int(np.argmax(probabilities))
         confidence = float(probabilities[best])
         label = self.classes[best]
         if confidence < self.threshold:
@@ -100,14 +101,14 @@ def load_head(directory: Path = ROUTER_DIR) -> RouterHead:
         raise RouterError(f"No router head in {directory} (missing {MANIFEST} or {WEIGHTS}): "
                           f"{TRAIN_HINT}.")
     try:
-        from safetensors.torch import load_file
+        from safetensors.numpy import load_file
 
         manifest = json.loads(manifest_path.read_text())
         tensors = load_file(str(weights_path))
         head = RouterHead(
             classes=tuple(manifest["classes"]),
-            weight=tensors["weight"].float(),
-            bias=tensors["bias"].float(),
+            weight=tensors["weight"].astype(np.float32),
+            bias=tensors["bias"].astype(np.float32),
             threshold=float(manifest["threshold"]),
             base_model=str(manifest["base_model"]),
             model_sha256=str(manifest["model_sha256"]),

@@ -20,6 +20,7 @@ from pipeline.convert import convert
 from pipeline.document import Document
 from pipeline.errors import DocumentError
 from pipeline.extract import Extraction, extract
+from pipeline.memory import release_free_memory
 from pipeline.settings import Settings
 from pipeline.slm.runtime import Runtime
 from pipeline.storage import documents, records
@@ -79,7 +80,16 @@ def run_stages(
     """convert → classify → extract → validate. Bad input ends `failed` with a reason.
 
     `converter` is `convert` itself except in evaluations, which reuse cached conversions.
+    What the document's stages freed goes back to the system before the next document.
     """
+    try:
+        return _run_stages(data, filename, runtime, settings, hint, converter)
+    finally:
+        release_free_memory()
+
+
+def _run_stages(data: bytes, filename: str, runtime: Runtime, settings: Settings,
+                hint: str | None, converter: Converter) -> Outcome:
     timings: dict[str, float] = {}
     try:
         with _timed(timings, "convert"):

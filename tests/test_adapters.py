@@ -38,12 +38,20 @@ def test_targets_are_the_compact_json_the_grammar_writes() -> None:
     assert all(piece.scored for piece in target.pieces)
 
 
-def test_unlabelled_fields_carry_no_loss(runtime: Runtime) -> None:
+def test_unlabelled_fields_carry_no_loss() -> None:
+    from transformers import AutoTokenizer
+
+    from pipeline.settings import get_settings
+    from pipeline.slm.models import prepare
+
+    settings = get_settings()
+    tokenizer = AutoTokenizer.from_pretrained(  # training's tokenizer
+        str(prepare(settings.model, settings.model_cache_dir).path))
     draft, unscored = doctypes.dataset("sroie").target(
         {"company": ["ACME SDN BHD"], "total": ["9.90"]}, "")
     target = draft_target(doctypes.get("receipt"), draft, unscored, "x", "Receipt:\nACME\n\nJSON: ")
     assert list(json.loads(target.text)) == list(doctypes.get("receipt").draft_model.model_fields)
-    learned = runtime.tokenizer.decode(encode(target, runtime.tokenizer, 512).labels)
+    learned = tokenizer.decode(encode(target, tokenizer, 512).labels)
     assert '"ACME SDN BHD"' in learned and '"9.90"' in learned
     # address and date are SROIE fields (null here is a lesson); currency, subtotal, tax,
     # payment and items are not labelled by SROIE, so their values teach nothing.

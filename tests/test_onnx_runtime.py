@@ -61,7 +61,7 @@ def test_export_is_cached_by_weights_and_options(settings: Any, onnx: OnnxRuntim
 @pytest.mark.parametrize("adapter", [None, "receipt"])
 def test_hidden_states_match_the_pytorch_reference(onnx: OnnxRuntime, reference: TorchRuntime,
                                                    adapter: str | None) -> None:
-    ids = list(onnx.tokenizer(RECEIPT)["input_ids"])
+    ids = onnx.encode(RECEIPT)
     with torch.inference_mode(), reference.using(adapter):
         out = reference.model(input_ids=torch.tensor([ids]), output_hidden_states=True)
     expected = out.hidden_states[-1][0].numpy()
@@ -71,7 +71,7 @@ def test_hidden_states_match_the_pytorch_reference(onnx: OnnxRuntime, reference:
 
 
 def test_adapters_switch_per_run_without_touching_the_base(onnx: OnnxRuntime) -> None:
-    ids = list(onnx.tokenizer(RECEIPT)["input_ids"])
+    ids = onnx.encode(RECEIPT)
     session = onnx.session
     plain = onnx.hidden_states(ids)
     adapted = onnx.hidden_states(ids, "receipt")
@@ -90,7 +90,12 @@ def test_adapters_switch_per_run_without_touching_the_base(onnx: OnnxRuntime) ->
 
 def test_candidate_logits_agree_with_the_full_vocabulary(onnx: OnnxRuntime,
                                                          settings: Any) -> None:
-    """The candidate set (document + JSON + schema tokens) holds the greedy pick."""
+    """The candidate set (document + JSON + schema tokens) holds the greedy pick.
+
+    Every token decoding over the whole vocabulary writes is a candidate. (The two runs are
+    not compared text for text: the whole vocabulary is scored by the int8 LM head, the
+    candidates by the fp16 table, and a close call between two candidates can go either way
+    with the CPU's int8 kernels.)"""
     document = Document(pages=[Page(number=1, lines=[Line(text=t) for t in RECEIPT.splitlines()])],
                         converter="text", mime_type="text/plain")
     prompt, text = prompt_for(document, doctypes.get("receipt"), settings)
@@ -98,7 +103,8 @@ def test_candidate_logits_agree_with_the_full_vocabulary(onnx: OnnxRuntime,
                       adapter_store.find("receipt").manifest.get("unlearned", []))
     fast = onnx.generate_json(prompt, schema, 200, None, 1.0, "receipt", text)
     full = onnx.generate_json(prompt, schema, 200, None, 1.0, "receipt", None)
-    assert fast.text == full.text
+    candidates = set(onnx._candidates(text, json.dumps(schema)).tolist())
+    assert set(full.token_ids) <= candidates, set(full.token_ids) - candidates
     assert fast.full_vocab_steps == 0
     assert '"total": "34.87"' in fast.text
     assert fast.decode_tokens_per_s > full.decode_tokens_per_s

@@ -138,7 +138,7 @@ class _Writer:
                  decode: Callable[[list[int]], str]) -> None:
         self.request, self.matcher, self.bitmask, self.score = request, matcher, bitmask, score
         self.decode = decode
-        self.mask_words = bitmask.numpy()[0]
+        self.mask_words = np.asarray(bitmask)[0]
         self.vocab = np.arange(request.vocab_size, dtype=np.int64)
         self.ids: list[int] = []
         self.texts: list[str] = []

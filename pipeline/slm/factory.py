@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.memory import release_free_memory
 from pipeline.settings import Settings, get_settings
 from pipeline.slm.models import prepare
 from pipeline.slm.runtime import Runtime
@@ -43,6 +44,7 @@ def _load(model: str, kind: str, cache_dir: Path, threads: int,
 
         runtime = OnnxRuntime(prepared, threads=threads, candidate_logits=candidate_logits)
     runtime.speculative = speculative
+    release_free_memory()  # the tokenizer file's parse, the adapters' conversion
     return runtime
 
 

@@ -10,7 +10,8 @@ router's fingerprint) and `using(adapter)`. One module per engine implements the
 `factory.get_runtime` picks one and imports only that engine. Adapters for the loaded base
 weights (`adapters/<name>/`) are loaded side by side; activating one is a flag flip: the base
 weights are neither reloaded nor copied. Token log-probabilities (after masking) are kept:
-they are the confidence signal.
+they are the confidence signal. Serving imports neither torch nor transformers' tokenizer
+classes (`grammar`, `tokens`): they cost a worker ~370 MB it does not use.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import torch
 
 from pipeline.slm import adapters as adapter_store
+from pipeline.slm import grammar
 from pipeline.slm.decoding import (
     ClosingTokens,
     Generation,
@@ -35,6 +36,7 @@ from pipeline.slm.decoding import (
     speculative_json,
 )
 from pipeline.slm.models import PreparedModel
+from pipeline.slm.tokens import Tokens
 
 __all__ = ["Generation", "Runtime"]
 
@@ -51,19 +53,11 @@ class Runtime:
 
     def _init_text(self, prepared: PreparedModel, vocab_size: int) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import xgrammar as xgr
-        from transformers import AutoTokenizer
-
         self.name = prepared.name
         self.model_sha256 = prepared.gguf_sha256
         self.vocab_size = vocab_size
-        self.tokenizer = AutoTokenizer.from_pretrained(str(prepared.path))
-        eos = [self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else None
-        self._token_info = xgr.TokenizerInfo.from_huggingface(
-            self.tokenizer, vocab_size=vocab_size, stop_token_ids=eos
-        )
-        self._compiler = xgr.GrammarCompiler(self._token_info)
-        self._xgr = xgr
+        self.tokens = Tokens.load(prepared.path)
+        self._compiler = grammar.GrammarCompiler(self.tokens.grammar_info(vocab_size))
 
     @lru_cache(maxsize=64)  # noqa: B019 - one runtime per process; schemas are few
     def _grammar(self, schema_json: str) -> Any:
@@ -78,7 +72,7 @@ class Runtime:
         words = {w for text in texts for w in text.split()}
         pieces = [*texts, *words, *(" " + w for w in words)]
         mask = self._quote_tokens().copy()  # a string must always be able to end
-        for ids in self.tokenizer(pieces, add_special_tokens=False)["input_ids"]:
+        for ids in self.tokens.encode_many(pieces):
             mask[ids] = True
         return mask
 
@@ -86,7 +80,7 @@ class Runtime:
     def _quote_tokens(self) -> np.ndarray:
         """Every token containing a double quote: the ones that can close a JSON string."""
         mask = np.zeros(self.vocab_size, dtype=bool)
-        for token, index in self.tokenizer.get_vocab().items():
+        for token, index in self.tokens.get_vocab().items():
             if '"' in token and index < len(mask):
                 mask[index] = True
         return mask
@@ -95,16 +89,20 @@ class Runtime:
     def _closing_tokens(self) -> ClosingTokens:
         """The tokens that close a JSON answer near the end of its budget (`decoding`)."""
         texts = [""] * self.vocab_size
-        for token, index in self.tokenizer.get_vocab().items():
+        for token, index in self.tokens.get_vocab().items():
             if index < self.vocab_size:
                 texts[index] = token.replace("\u2581", " ")  # SentencePiece's space
         return ClosingTokens.from_vocabulary(texts)
 
     def _decode(self, ids: list[int]) -> str:
-        return str(self.tokenizer.decode(ids, skip_special_tokens=True))
+        return self.tokens.decode(ids)
 
     def _encode(self, text: str) -> list[int]:
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return self.tokens.encode(text, special=False)
+
+    def encode(self, text: str) -> list[int]:
+        """A prompt's token ids, as generation feeds them (Gemma: `<bos>` first)."""
+        return self.tokens.encode(text)
 
     def generate_json(
         self,
@@ -126,12 +124,11 @@ class Runtime:
         `source_text` (the document the values are copied from) lets a runtime score only the
         tokens that can spell them (plus JSON and the schema's words) at each step.
         """
-        xgr = self._xgr
         schema_json = json.dumps(schema)  # key order is the output order
-        matcher = xgr.GrammarMatcher(self._grammar(schema_json))
-        bitmask = xgr.allocate_token_bitmask(1, self._token_info.vocab_size)
+        matcher = grammar.Matcher(self._grammar(schema_json))
+        bitmask = grammar.allocate_bitmask(self.vocab_size)
         request = Request(
-            prompt_ids=list(self.tokenizer(prompt)["input_ids"]),
+            prompt_ids=self.encode(prompt),
             max_new_tokens=max_new_tokens,
             vocab_size=self.vocab_size,
             candidates=self._candidates(source_text, schema_json),
@@ -163,5 +160,5 @@ class Runtime:
         raise NotImplementedError
         yield
 
-    def embed(self, text: str, max_tokens: int = 256) -> torch.Tensor:
+    def embed(self, text: str, max_tokens: int = 256) -> np.ndarray:
         raise NotImplementedError

@@ -33,7 +33,7 @@ class TorchRuntime(Runtime):
 
     def __init__(self, prepared: PreparedModel, threads: int = 0,
                  adapters_dir: Path = adapter_store.ADAPTERS_DIR) -> None:
-        from transformers import AutoModelForCausalLM
+        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         torch.set_num_threads(threads or os.cpu_count() or 1)
         started = time.perf_counter()
@@ -41,6 +41,7 @@ class TorchRuntime(Runtime):
             str(prepared.path), dtype=torch.float32
         ).eval()
         self._init_text(prepared, self.base.config.vocab_size)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(prepared.path))  # tensors, offsets
         self.model: Any = self.base
         self.adapters = {a.name: a for a in adapter_store.for_model(self.model_sha256,
                                                                     adapters_dir)}
@@ -73,7 +74,7 @@ class TorchRuntime(Runtime):
             yield
 
     @torch.inference_mode()
-    def embed(self, text: str, max_tokens: int = 256) -> torch.Tensor:
+    def embed(self, text: str, max_tokens: int = 256) -> np.ndarray:
         """Mean of the last hidden layer over the text's first tokens: a document fingerprint.
 
         The router's small linear head reads this, so routing reuses the loaded base model.
@@ -83,7 +84,7 @@ class TorchRuntime(Runtime):
         )["input_ids"]
         with self.using(None):
             out = self.base.model(input_ids=input_ids)
-        return out.last_hidden_state[0].float().mean(dim=0)
+        return out.last_hidden_state[0].float().mean(dim=0).numpy()
 
     def _stepper(self, candidates: np.ndarray | None = None) -> Stepper:
         from transformers import DynamicCache

@@ -240,7 +240,7 @@ def embed_cached(text: str, runtime: Runtime, cache_dir: Path = CACHE_DIR) -> np
             / f"{key}.npy")
     if path.is_file():
         return np.load(path)
-    vector = runtime.embed(text, max_tokens=EMBED_TOKENS).numpy().astype(np.float32)
+    vector = runtime.embed(text, max_tokens=EMBED_TOKENS).astype(np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
     np.save(tmp, vector)
@@ -515,8 +515,9 @@ def evaluate_router(runtime: Runtime, settings: Settings, head_dir: Path = ROUTE
     dev = [s for s in _all_sources(datasets_dir) if s.split == "dev"]
     examples = build_examples(dev, runtime, settings, progress, cache_dir)
     samples = build_examples(sample_sources(), runtime, settings, None, cache_dir)
+    weight, bias = torch.from_numpy(head.weight), torch.from_numpy(head.bias)
     return {
         "threshold": head.threshold,
-        "dev": evaluate(head.weight, head.bias, head.threshold, examples, head.classes),
-        "samples": evaluate(head.weight, head.bias, head.threshold, samples, head.classes),
+        "dev": evaluate(weight, bias, head.threshold, examples, head.classes),
+        "samples": evaluate(weight, bias, head.threshold, samples, head.classes),
     }

@@ -1,0 +1,33 @@
+"""Importing libraries that reach for torch when it is installed, without it.
+
+torch is installed for training, and tvm_ffi (xgrammar's bindings) imports it only because it is
+there, to speed up torch tensors serving never hands it; that import is optional
+(`except ImportError`), while torch costs a worker ~200 MB. (docling's DocumentConverter cannot
+be loaded so: its speech pipeline imports torch unconditionally, so a worker's first DOCX, HTML
+or Markdown document still brings torch in.) Inside `without_torch()`
+`import torch` raises ImportError, unless torch is already imported (training, tests); after
+it, `import torch` works as usual.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def without_torch() -> Iterator[None]:
+    if "torch" in sys.modules:
+        yield
+        return
+    # transformers reads whether torch is installed once, at its import: import it first, or
+    # it would believe torch missing for the rest of the process
+    import transformers  # noqa: F401
+
+    sys.modules["torch"] = None  # type: ignore[assignment]  # Python's "not importable" mark
+    try:
+        yield
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
