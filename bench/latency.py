@@ -1,6 +1,6 @@
 """Seconds from a document's bytes to its validated record, as a worker runs it, p50 and p95.
 
-    .venv/bin/python -m bench.latency                           # 50 SROIE dev receipts, 10 contracts
+    .venv/bin/python -m bench.latency                # 50 SROIE dev receipts, 10 contracts
     .venv/bin/python -m bench.latency --receipts 10 --contracts 3 --no-reference   # a quick look
 
 Documents: the receipt samples (PDF and scans) and the first `--receipts` SROIE dev receipt
