@@ -8,7 +8,8 @@ Each engine runs in its own process (so its load time and peak RSS are its own):
 - docket: `OnnxRuntime` on the int8 export of the packaged GGUF (`docket model prepare`);
 - torch: `TorchRuntime`, the same weights dequantised to fp32, eager transformers;
 - llama.cpp: llama-cpp-python on the same GGUF (Q4_K_M), installed here on first use (it is not
-  a dependency of Docket): a wheel from ~/.cache/docket/wheels if one was built, else PyPI.
+  a dependency of Docket): a wheel from ~/.cache/docket/wheels if one was built, else built
+  from PyPI's source for AVX2.
 Prompts are Docket's real extraction prompts for the bundled samples. Rows:
 - prefill tokens/s (the prompt), free decoding (plain greedy over the whole vocabulary for a
   fixed number of tokens: ms/token and tokens/s), load time and peak RSS;
@@ -226,7 +227,10 @@ def ensure_llama_cpp() -> None:
     print(f"installing {LLAMA_CPP} for the benchmark (a source build takes ~10 min)…",
           file=sys.stderr)
     env = {**os.environ, "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2),
-           "CMAKE_ARGS": "-DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF "
+           # AVX2 rather than this CPU's native set: built native on an AVX-512 Xeon, version
+           # 0.3.36 crashed (SIGSEGV) in its first prompt evaluation of Gemma-3
+           "CMAKE_ARGS": "-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON "
+                         "-DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF "
                          "-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF"}
     WHEELS.mkdir(parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "-q"]
