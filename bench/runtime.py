@@ -20,6 +20,7 @@ Prompts are Docket's real extraction prompts for the bundled samples. Rows:
   llama.cpp with its own JSON-schema grammar, plain and with its prompt-lookup decoding;
 - adapter switch: binding another LoRA adapter for the next run (docket) vs PEFT's
   `set_adapter` (torch);
+- end to end: `bench.latency`'s receipt (and, without --quick, contract) p50 and p95;
 - worker RSS: a fresh worker (the ONNX runtime, the base and every adapter) after the PDF and
   image samples, split into private and file-backed pages; then after the markup samples too.
 Ratios are Docket ÷ reference. The last line is one JSON object with the headline figures.
@@ -419,12 +420,25 @@ def main() -> None:
     names = QUICK if args.quick else sorted(p.name for p in SAMPLES.iterdir())
     prompts = build_prompts(names)
     results = {engine: child(engine, prompts, args) for engine in ("onnx", "torch", "llama.cpp")}
+    results["latency"] = latency(args.quick)
     report(results, args, prompts)
+
+
+def latency(quick: bool) -> dict[str, Any]:
+    """`bench.latency`'s end-to-end figures (its own process): the receipt samples (--quick),
+    or with 20 SROIE dev receipts and 5 Kleister-NDA dev contracts."""
+    sizes = ["--receipts", "0", "--contracts", "0"] if quick else \
+        ["--receipts", "20", "--contracts", "5"]
+    out = subprocess.run([sys.executable, "-m", "bench.latency", *sizes, "--no-reference"],
+                         capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def report(results: dict[str, Any], args: argparse.Namespace,
            prompts: list[dict[str, Any]]) -> None:
-    s = {engine: summarise(result, args.free_tokens) for engine, result in results.items()}
+    s = {engine: summarise(results[engine], args.free_tokens)
+         for engine in ("onnx", "torch", "llama.cpp")}
     ours, torch, llama = s["onnx"], s["torch"], s["llama.cpp"]
     tokens = sum(r["prompt_tokens"] for r in results["onnx"]["rows"])
     print(f"{len(prompts)} prompts ({tokens} prompt tokens), {args.free_tokens} free tokens "
@@ -514,6 +528,13 @@ def report(results: dict[str, Any], args: argparse.Namespace,
         "draft_acceptance": round(speculation["all"]["draft_acceptance"], 3),
         "speculative_identical": same["speculative_identical"],
     }
+    ends = results["latency"]
+    print(f"end to end, bytes to validated record: receipt p50 {ends['receipt_p50_ms']} ms, "
+          f"p95 {ends['receipt_p95_ms']} ms"
+          + (f"; contract p50 {ends['contract_p50_ms']} ms" if "contract_p50_ms" in ends
+             else "") + " (python -m bench.latency for the stages and the reference)")
+    headline.update({k: v for k, v in ends.items()
+                     if k in ("receipt_p50_ms", "receipt_p95_ms", "contract_p50_ms")})
     print(json.dumps(headline))
 
 
