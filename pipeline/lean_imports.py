@@ -1,12 +1,10 @@
 """Importing libraries that reach for torch when it is installed, without it.
 
-torch is installed for training, and tvm_ffi (xgrammar's bindings) imports it only because it is
-there, to speed up torch tensors serving never hands it; that import is optional
-(`except ImportError`), while torch costs a worker ~200 MB. (docling's DocumentConverter cannot
-be loaded so: its speech pipeline imports torch unconditionally, so a worker's first DOCX, HTML
-or Markdown document still brings torch in.) Inside `without_torch()`
-`import torch` raises ImportError, unless torch is already imported (training, tests); after
-it, `import torch` works as usual.
+torch is installed for training, and serving dependencies import it only because it is there:
+tvm_ffi (xgrammar's bindings) to speed up torch tensors serving never hands it, docling to ask
+whether an Apple GPU is present. Those imports are optional (`except ImportError`), while torch
+costs a worker ~200 MB. Inside `without_torch()` `import torch` raises ImportError, unless
+torch is already imported (training, tests); after it, `import torch` works as usual.
 """
 
 from __future__ import annotations

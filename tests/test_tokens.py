@@ -56,7 +56,8 @@ def test_the_grammar_sees_the_vocabulary_as_xgrammar_reads_transformers(model_di
 
 
 def test_a_serving_process_loads_no_torch() -> None:
-    """The worker's runtime, with its adapters, routes and extracts a sample without torch."""
+    """The worker's runtime, with its adapters, routes and extracts a sample, and a DOCX is
+    converted (docling), without torch."""
     code = """
 import sys
 from pipeline.settings import get_settings
@@ -70,6 +71,8 @@ runtime = get_runtime(settings)
 document = convert(open("samples/documents/receipt-bookshop.pdf", "rb").read(), "r.pdf", settings)
 routed = classify(document, runtime)
 result = extract(document, doctypes.get(routed.document_type), runtime, settings)
+docx = convert(open("samples/documents/contract-services.docx", "rb").read(), "c.docx", settings)
+assert "SERVICES" in docx.text().upper(), docx.text()[:200]
 print(routed.document_type, sorted(runtime.adapters), "torch" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

@@ -7,8 +7,9 @@ coordinates, so everything lands on page 1 without boxes.
 
 HTML is parsed with every fetch switched off: an uploaded page must not make the worker
 request its images or stylesheets (from the internet or from the worker's own disk).
-Importing docling is slow, so it happens on first use, and the converter is built once per
-process.
+Importing docling is slow, so it happens on first use, and its pipeline is built once per
+process (`_docling`: its backends and simple pipeline, without its DocumentConverter, which
+imports torch).
 """
 
 from __future__ import annotations
@@ -16,51 +17,58 @@ from __future__ import annotations
 import functools
 import io
 import zipfile
+from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from typing import Any
 
 from pipeline.convert.flatten import to_pages
 from pipeline.convert.sniff import DOCX, HTML, MARKDOWN, describe
 from pipeline.document import Document
 from pipeline.errors import DocumentError
-
-if TYPE_CHECKING:
-    from docling.document_converter import DocumentConverter
+from pipeline.lean_imports import without_torch
 
 _SUFFIX = {DOCX: ".docx", HTML: ".html", MARKDOWN: ".md"}
 
 
+@dataclass(frozen=True)
+class _Docling:
+    """What a conversion needs from docling: the simple pipeline (no models) and, per sniffed
+    type, its input format, backend and backend options."""
+
+    pipeline: Any
+    formats: dict[str, tuple[Any, Any, Any]]  # MIME type → (InputFormat, backend, options)
+
+
 @functools.cache
-def get_converter() -> DocumentConverter:
-    from docling.datamodel.backend_options import (
-        HTMLBackendOptions,
-        MarkdownBackendOptions,
-    )
-    from docling.datamodel.base_models import InputFormat
-    from docling.document_converter import (
-        DocumentConverter,
-        HTMLFormatOption,
-        MarkdownFormatOption,
-        WordFormatOption,
-    )
+def _docling() -> _Docling:
+    """docling's declarative backends under its `SimplePipeline`, as its `DocumentConverter`
+    runs them for these formats. The converter itself is not used: it imports docling's
+    speech pipeline, which imports torch (+~300 MB in a worker that never uses it;
+    `pipeline.lean_imports`); these modules load without it."""
+    with without_torch():
+        from docling.backend.html_backend import HTMLDocumentBackend
+        from docling.backend.md_backend import MarkdownDocumentBackend
+        from docling.backend.msword_backend import MsWordDocumentBackend
+        from docling.datamodel.backend_options import (
+            HTMLBackendOptions,
+            MarkdownBackendOptions,
+        )
+        from docling.datamodel.base_models import InputFormat
+        from docling.pipeline.simple_pipeline import SimplePipeline
 
     no_fetch = {
         "enable_remote_fetch": False,
         "enable_local_fetch": False,
         "fetch_images": False,
     }
-    return DocumentConverter(
-        allowed_formats=[InputFormat.DOCX, InputFormat.HTML, InputFormat.MD],
-        format_options={
-            InputFormat.DOCX: WordFormatOption(),
-            InputFormat.HTML: HTMLFormatOption(
-                backend_options=HTMLBackendOptions.model_validate(
-                    {**no_fetch, "render_page": False}
-                )
-            ),
-            InputFormat.MD: MarkdownFormatOption(
-                backend_options=MarkdownBackendOptions.model_validate(no_fetch)
-            ),
+    return _Docling(
+        pipeline=SimplePipeline(pipeline_options=SimplePipeline.get_default_options()),
+        formats={
+            DOCX: (InputFormat.DOCX, MsWordDocumentBackend, None),
+            HTML: (InputFormat.HTML, HTMLDocumentBackend,
+                   HTMLBackendOptions.model_validate({**no_fetch, "render_page": False})),
+            MARKDOWN: (InputFormat.MD, MarkdownDocumentBackend,
+                       MarkdownBackendOptions.model_validate(no_fetch)),
         },
     )
 
@@ -102,14 +110,20 @@ def check_nesting(data: bytes) -> None:
 
 def convert_markup(data: bytes, mime_type: str) -> Document:
     """Convert with docling; the stream is named by the sniffed type, not the upload's name."""
-    from docling.datamodel.base_models import ConversionStatus, DocumentStream
+    docling = _docling()
+    from docling.datamodel.base_models import ConversionStatus
+    from docling.datamodel.document import InputDocument
     from docling.exceptions import ConversionError
 
     if mime_type == HTML:
         check_nesting(data)
-    stream = DocumentStream(name="document" + _SUFFIX[mime_type], stream=io.BytesIO(data))
+    input_format, backend, options = docling.formats[mime_type]
     try:
-        result = get_converter().convert(stream, raises_on_error=True)
+        document = InputDocument(path_or_stream=io.BytesIO(data), format=input_format,
+                                 backend=backend, backend_options=options,
+                                 filename="document" + _SUFFIX[mime_type])
+        result = (docling.pipeline.execute(document, raises_on_error=True)
+                  if document.valid else None)
     except (ConversionError, zipfile.BadZipFile, KeyError, ValueError, RecursionError,
             RuntimeError) as exc:
         # python-docx and lxml raise these for damaged or non-conforming files; docling wraps
@@ -119,7 +133,8 @@ def convert_markup(data: bytes, mime_type: str) -> Document:
             "or saved by a program that does not follow the format. Open it and save it again "
             "(or save it as a PDF), then upload the new copy."
         ) from exc
-    if result.status not in (ConversionStatus.SUCCESS, ConversionStatus.PARTIAL_SUCCESS):
+    if result is None or \
+            result.status not in (ConversionStatus.SUCCESS, ConversionStatus.PARTIAL_SUCCESS):
         raise DocumentError(
             f"The file looks like {describe(mime_type)} but could not be read. Save it as a PDF "
             "and upload that."
