@@ -139,7 +139,7 @@ def test_a_trained_adapter_is_saved_loaded_and_switched_without_reloading_the_ba
     assert list(rt.adapters) == ["receipt"]
     weight = rt.base.get_input_embeddings().weight
     pointer = weight.data_ptr()
-    ids = rt.tokenizer("Receipt:\nTOTAL 9.90", return_tensors="pt")["input_ids"]
+    ids = torch.tensor([rt.encode("Receipt:\nTOTAL 9.90")])
     with torch.inference_mode():
         with rt.using("receipt"):
             adapted = rt.model(input_ids=ids).logits

@@ -33,7 +33,7 @@ class TorchRuntime(Runtime):
 
     def __init__(self, prepared: PreparedModel, threads: int = 0,
                  adapters_dir: Path = adapter_store.ADAPTERS_DIR) -> None:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         torch.set_num_threads(threads or os.cpu_count() or 1)
         started = time.perf_counter()
@@ -41,7 +41,6 @@ class TorchRuntime(Runtime):
             str(prepared.path), dtype=torch.float32
         ).eval()
         self._init_text(prepared, self.base.config.vocab_size)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(prepared.path))  # tensors, offsets
         self.model: Any = self.base
         self.adapters = {a.name: a for a in adapter_store.for_model(self.model_sha256,
                                                                     adapters_dir)}
@@ -79,9 +78,7 @@ class TorchRuntime(Runtime):
 
         The router's small linear head reads this, so routing reuses the loaded base model.
         """
-        input_ids = self.tokenizer(
-            text, return_tensors="pt", truncation=True, max_length=max_tokens
-        )["input_ids"]
+        input_ids = torch.tensor([self.encode(text)[:max_tokens]])
         with self.using(None):
             out = self.base.model(input_ids=input_ids)
         return out.last_hidden_state[0].float().mean(dim=0).numpy()
