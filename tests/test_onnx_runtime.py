@@ -124,12 +124,12 @@ def test_an_adapter_trained_on_layers_without_slots_is_refused(tmp_path: Any,
         onnx_adapters.convert(odd, onnx.export.lora_inputs)
 
 
-@pytest.mark.parametrize("start", [300, 310, 560])
+@pytest.mark.parametrize("start", [180, 310, 440, 560])
 def test_a_long_pass_computes_each_row_as_one_pass_a_token_does(onnx: OnnxRuntime,
                                                                start: int) -> None:
     """Speculative decoding's passes (up to 17 tokens) give every position the hidden state,
     bit for bit, that feeding the tokens one at a time gives it, also across the attention's
-    block thresholds (`KV_BLOCK`: 320 and 576 positions)."""
+    block thresholds (`KV_BLOCK`: 192, 320, 448 and 576 positions)."""
     text = " ".join(f"line {n}: TOTAL RM {n}.90 CASH {2 * n}.00" for n in range(200))
     ids = onnx.encode(text)[:start + 17]
     with onnx.using("receipt"):

@@ -31,6 +31,7 @@ import numpy as np
 from pipeline.slm import adapters as adapter_store
 from pipeline.slm import onnx_adapters, onnx_export
 from pipeline.slm.decoding import Stepper
+from pipeline.slm.kv_cache import SharedKvCache
 from pipeline.slm.models import PreparedModel
 from pipeline.slm.runtime import Runtime
 
@@ -48,12 +49,13 @@ SINGLE_ROWS = 2
 
 # The attention's weighted sum of values runs over the cache in blocks of KV_BLOCK positions,
 # a last stretch of up to KV_TAIL positions folded into the block before it (measured on
-# ONNX Runtime 1.32's CPU GroupQueryAttention: a row is bit-identical in any pass whose total
-# length stays on the same side of each KV_BLOCK * m + KV_TAIL). So a pass holding the rows
-# just before and at such a threshold T (T - 2 and T - 1) would round one of them differently
-# from one pass a token, where a row at position q is computed in a pass of total length
-# q + 2 (see SINGLE_ROWS). Such a pass is cut between those two rows.
-KV_BLOCK, KV_TAIL = 256, 64
+# ONNX Runtime 1.32's CPU GroupQueryAttention with the cache shared in place, `kv_cache`: a
+# row is bit-identical in any pass whose total length stays on the same side of each
+# KV_BLOCK * m + KV_TAIL; with the cache copied each pass the block was 256). So a pass
+# holding the rows just before and at such a threshold T (T - 2 and T - 1) would round one of
+# them differently from one pass a token, where a row at position q is computed in a pass of
+# total length q + 2 (see SINGLE_ROWS). Such a pass is cut between those two rows.
+KV_BLOCK, KV_TAIL = 128, 64
 
 
 def pass_cuts(start: int, count: int) -> list[int]:
@@ -222,25 +224,21 @@ class OnnxRuntime(Runtime):
         return {name: np.zeros(self._kv_shape, dtype=np.float32) for name in self._past}
 
     def _stepper(self, candidates: np.ndarray | None = None) -> Stepper:
-        past = self._empty_cache()
+        cache = SharedKvCache(self.session, self._past, self._kv_shape)
         rows = self._table[candidates].astype(np.float32) if candidates is not None else None
-        length = [0]
         run_options = self._active
 
         def feed(ids: list[int], every: bool = True) -> np.ndarray:
-            cuts = pass_cuts(length[0], len(ids))
+            cuts = pass_cuts(cache.length, len(ids))
             if cuts:  # see KV_BLOCK
                 edges = [0, *cuts, len(ids)]
                 return np.concatenate([feed(ids[a:b], every)
                                        for a, b in zip(edges, edges[1:], strict=False)])
             if len(ids) == 1:  # as a row of two: see SINGLE_ROWS
-                hidden = self._run(ids * SINGLE_ROWS, past, length[0] + SINGLE_ROWS,
-                                   run_options)
-                length[0] += 1
-                keep(length[0])  # the copy's row leaves the cache (a view: no copy)
+                hidden = cache.run(self._embed_rows(ids * SINGLE_ROWS), run_options)
+                cache.keep(cache.length - SINGLE_ROWS + 1)  # the copy's row is written over
                 return hidden[:1]
-            length[0] += len(ids)
-            return self._run(ids, past, length[0], run_options)
+            return cache.run(self._embed_rows(ids), run_options)
 
         def score(hidden: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
             if ids is None:
@@ -248,12 +246,7 @@ class OnnxRuntime(Runtime):
             weights = rows if ids is candidates else self._table[ids].astype(np.float32)
             return np.asarray(weights @ hidden)
 
-        def keep(tokens: int) -> None:
-            for name, value in past.items():
-                past[name] = np.ascontiguousarray(value[:, :, :tokens])
-            length[0] = tokens
-
-        return Stepper(feed, score, keep)
+        return Stepper(feed, score, cache.keep)
 
     def hidden_states(self, ids: list[int], adapter: str | None = None) -> np.ndarray:
         """Last-layer hidden states (after the final norm) for `ids`, [tokens, hidden]."""
