@@ -229,8 +229,10 @@ class OnnxRuntime(Runtime):
         run_options = self._active
 
         def feed(ids: list[int], every: bool = True) -> np.ndarray:
-            cuts = pass_cuts(cache.length, len(ids))
-            if cuts:  # see KV_BLOCK
+            # The prompt's pass is the same in every decoding: only later passes must agree
+            # with one pass a token (see KV_BLOCK), and an uncut prompt is faster.
+            cuts = pass_cuts(cache.length, len(ids)) if cache.length else []
+            if cuts:
                 edges = [0, *cuts, len(ids)]
                 return np.concatenate([feed(ids[a:b], every)
                                        for a, b in zip(edges, edges[1:], strict=False)])
