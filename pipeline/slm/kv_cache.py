@@ -25,8 +25,9 @@ class SharedKvCache:
     `past_key_values.*` input and the `present.*` output of every pass."""
 
     def __init__(self, session: Any, past_names: list[str], shape: tuple[int, int, int, int],
-                 capacity: int = CAPACITY) -> None:
+                 lora_inputs: dict[str, Any], capacity: int = CAPACITY) -> None:
         self.session, self.past_names, self.shape = session, past_names, shape
+        self.lora_inputs = lora_inputs  # the active adapter's weights, by graph input name
         self.length = 0  # positions holding the generation's tokens
         self._arrays: dict[str, np.ndarray] = {}
         self._allocate(capacity)
@@ -45,22 +46,27 @@ class SharedKvCache:
         self.binding = self.session.io_binding()
         self.binding.bind_output("hidden_states")
         self._hidden_index = 0
+        for name, value in self.lora_inputs.items():
+            self.binding.bind_ortvalue_input(name, value)
         for name, array in self._arrays.items():  # the arrays stay referenced: no copies
             value = ort.OrtValue.ortvalue_from_numpy(array)
             self.binding.bind_ortvalue_input(name, value)
             self.binding.bind_ortvalue_output(name.replace("past_key_values.", "present."),
                                               value)
 
-    def run(self, embeddings: np.ndarray, run_options: Any) -> np.ndarray:
+    def run(self, embeddings: np.ndarray) -> np.ndarray:
         """One pass over `embeddings` ([tokens, hidden]) after the cached positions; the
         cache grows by that many. Returns the hidden states, [tokens, hidden]."""
         total = self.length + len(embeddings)
         if total > self.capacity:
             self._allocate(max(2 * self.capacity, total))
-        self.binding.bind_cpu_input("inputs_embeds", np.ascontiguousarray(embeddings[None]))
-        self.binding.bind_cpu_input("attention_mask", np.ones((1, total), dtype=np.int64))
+        # A bound input points into its array, which must outlive the run.
+        inputs = np.ascontiguousarray(embeddings[None], dtype=np.float32)
+        mask = np.ones((1, total), dtype=np.int64)
+        self.binding.bind_cpu_input("inputs_embeds", inputs)
+        self.binding.bind_cpu_input("attention_mask", mask)
         self.binding.bind_output("hidden_states")  # allocated by the run, its length varies
-        self.session.run_with_iobinding(self.binding, run_options)
+        self.session.run_with_iobinding(self.binding)
         self.length = total
         hidden = self.binding.get_outputs()[self._hidden_index].numpy()
         return np.asarray(hidden[0])

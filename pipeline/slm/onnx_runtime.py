@@ -8,8 +8,10 @@ from one fp16 table, memory-mapped (the tied embedding/LM-head, 262k × 640):
   (`decoding`). Extraction copies from the document, so the greedy pick is almost always
   among them; where the grammar allows none of them the step is scored over the whole
   vocabulary.
-Each LoRA adapter is an `ort.LoraAdapter` bound through its own `RunOptions`: switching is
-choosing which options object the next run gets; the base weights are shared and never copied.
+Each LoRA adapter's weights (ONNX Runtime's adapter format) are bound as the graph's LoRA
+inputs of each pass it runs: switching is choosing which weights the next pass binds; the base
+weights are shared and never copied. Passes run through an IOBinding that keeps the KV cache in
+place (`kv_cache`).
 """
 
 from __future__ import annotations
@@ -116,30 +118,27 @@ class OnnxRuntime(Runtime):
         self._options, self._head = options, cast(Any, None)
         self._past = [i.name for i in self.session.get_inputs()
                       if i.name.startswith("past_key_values.")]
-        self._outputs = ["hidden_states",
-                         *(n.replace("past_key_values.", "present.") for n in self._past)]
         self.candidate_logits = candidate_logits
         self.adapters = {a.name: a for a in adapter_store.for_model(self.model_sha256,
                                                                     adapters_dir)}
-        self._run_options: dict[str | None, Any] = {None: ort.RunOptions()}
-        self._loras: dict[str, Any] = {}  # held here: a RunOptions does not keep its adapter
+        # Each adapter's LoRA weights, bound as the graph's LoRA inputs of every pass it runs
+        # (an IOBinding run does not apply a RunOptions' active adapters). Unbound, the
+        # inputs keep their empty defaults: the plain base.
+        self._lora_inputs: dict[str | None, dict[str, Any]] = {None: {}}
         for name, adapter in self.adapters.items():
-            lora = ort.LoraAdapter()
-            lora.Load(str(onnx_adapters.convert(adapter, self.export.lora_inputs)))
-            run_options = ort.RunOptions()
-            run_options.add_active_adapter(lora)
-            self._loras[name], self._run_options[name] = lora, run_options
-        self._active: Any = self._run_options[None]
+            path = onnx_adapters.convert(adapter, self.export.lora_inputs)
+            self._lora_inputs[name] = ort.AdapterFormat.read_adapter(str(path)).get_parameters()
+        self._active: dict[str, Any] = self._lora_inputs[None]
         self.load_s = time.perf_counter() - started
         log.info("Loaded %s (onnx int8) in %.1f s", self.name, self.load_s)
 
     @contextmanager
     def using(self, adapter: str | None) -> Iterator[None]:
         """Run the enclosed calls with this adapter bound (None: the plain base model)."""
-        if adapter not in self._run_options:
+        if adapter not in self._lora_inputs:
             loaded = ", ".join(self.adapters) or "none"
             raise ValueError(f"No adapter '{adapter}' is loaded for {self.name}; loaded: {loaded}")
-        before, self._active = self._active, self._run_options[adapter]
+        before, self._active = self._active, self._lora_inputs[adapter]
         try:
             yield
         finally:
@@ -210,23 +209,9 @@ class OnnxRuntime(Runtime):
 
     # -- running the body -----------------------------------------------------------------
 
-    def _run(self, ids: list[int], past: dict[str, np.ndarray], length: int,
-             run_options: Any) -> np.ndarray:
-        """One pass over `ids` after `length - len(ids)` cached tokens; `past` is updated in
-        place with the grown KV cache. Returns the hidden states, [tokens, hidden]."""
-        feeds = {"inputs_embeds": self._embed_rows(ids)[None],
-                 "attention_mask": np.ones((1, length), dtype=np.int64), **past}
-        hidden, *presents = self.session.run(self._outputs, feeds, run_options)
-        past.update(zip(self._past, presents, strict=True))
-        return np.asarray(hidden[0])
-
-    def _empty_cache(self) -> dict[str, np.ndarray]:
-        return {name: np.zeros(self._kv_shape, dtype=np.float32) for name in self._past}
-
     def _stepper(self, candidates: np.ndarray | None = None) -> Stepper:
-        cache = SharedKvCache(self.session, self._past, self._kv_shape)
+        cache = SharedKvCache(self.session, self._past, self._kv_shape, self._active)
         rows = self._table[candidates].astype(np.float32) if candidates is not None else None
-        run_options = self._active
 
         def feed(ids: list[int], every: bool = True) -> np.ndarray:
             # The prompt's pass is the same in every decoding: only later passes must agree
@@ -237,10 +222,10 @@ class OnnxRuntime(Runtime):
                 return np.concatenate([feed(ids[a:b], every)
                                        for a, b in zip(edges, edges[1:], strict=False)])
             if len(ids) == 1:  # as a row of two: see SINGLE_ROWS
-                hidden = cache.run(self._embed_rows(ids * SINGLE_ROWS), run_options)
+                hidden = cache.run(self._embed_rows(ids * SINGLE_ROWS))
                 cache.keep(cache.length - SINGLE_ROWS + 1)  # the copy's row is written over
                 return hidden[:1]
-            return cache.run(self._embed_rows(ids), run_options)
+            return cache.run(self._embed_rows(ids))
 
         def score(hidden: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
             if ids is None:
@@ -252,7 +237,9 @@ class OnnxRuntime(Runtime):
 
     def hidden_states(self, ids: list[int], adapter: str | None = None) -> np.ndarray:
         """Last-layer hidden states (after the final norm) for `ids`, [tokens, hidden]."""
-        return self._run(ids, self._empty_cache(), len(ids), self._run_options[adapter])
+        cache = SharedKvCache(self.session, self._past, self._kv_shape,
+                              self._lora_inputs[adapter], capacity=len(ids))
+        return cache.run(self._embed_rows(ids))
 
     def embed(self, text: str, max_tokens: int = 256) -> np.ndarray:
         """Mean of the last hidden layer over the text's first tokens: a document fingerprint.
