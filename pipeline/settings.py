@@ -18,6 +18,10 @@ class Settings(BaseSettings):
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/docket"
     broker_url: str = "redis://127.0.0.1:6379/0"
+    retry_after_s: int = Field(
+        default=30,
+        description="the Retry-After the API answers, in seconds, while the database or the "
+        "queue is down")
     analyst_database_url: str | None = Field(
         default=None,
         description="read-only connection for `docket query`; default: database_url as the "

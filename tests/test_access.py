@@ -17,8 +17,9 @@ from pipeline.storage.db import analyst_url
 from tests.conftest import headers
 from tests.test_cli import docket
 
-# Anonymous on purpose: liveness, the API's description, and the review page's sign-in form.
-PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/review/login"}
+# Anonymous on purpose: health, the API's description, and the review page's sign-in form.
+PUBLIC = {"/health/live", "/health/ready", "/openapi.json", "/docs", "/docs/oauth2-redirect",
+          "/redoc", "/review/login"}
 
 
 def _concrete(path: str) -> str:
@@ -50,7 +51,7 @@ def test_every_route_but_the_public_ones_refuses_a_missing_or_wrong_key(
     routes = _protected_routes()
     assert len(routes) >= 5  # documents, batches, records, review…
     client = TestClient(app, follow_redirects=False)
-    assert client.get("/health").status_code == 200
+    assert client.get("/health/ready").status_code == 200
     for key in (None, "dk_not-a-key", api_keys["uploader"] + "x"):
         for method, path in routes:
             response = client.request(method, path,

@@ -40,3 +40,9 @@ def test_compose_file_is_valid_and_commands_exist() -> None:
         env = services[name]["environment"]
         assert env["DOCKET_DATABASE_URL"].startswith("postgresql://")
         assert env["DOCKET_BROKER_URL"].startswith("redis://")
+    # The API's health check asks the readiness route the app really has.
+    check = " ".join(services["api"]["healthcheck"]["test"])
+    assert "/health/ready" in check
+    from pipeline.api import app as api
+
+    assert "/health/ready" in api.openapi()["paths"]

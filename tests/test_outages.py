@@ -118,3 +118,49 @@ def test_a_batch_completes_after_a_service_restarts_mid_batch(
     print(f"\n{tag} restarted mid-batch: {counts} {figures}")
     assert figures["lost"] == 0 and figures["duplicates"] == 0
     assert worker.poll() is None
+
+
+def _stop_redis() -> None:
+    subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"],
+                   capture_output=True, check=False)
+
+
+def _stop_postgres() -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "stop"],
+                   check=True, capture_output=True)
+
+
+@needs_services
+@pytest.mark.parametrize("stop", [_stop_redis, _stop_postgres],
+                         ids=["redis down", "postgres down"])
+def test_the_api_answers_503_with_retry_after_while_a_service_is_down(
+    stop: Callable[[], None], database: str, api_keys: dict[str, str],
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from pipeline.api import app
+
+    client = TestClient(app, headers={"X-API-Key": api_keys["uploader"]})
+    assert client.get("/health/ready").json()["status"] == "ready"
+    body = _receipt(1, f"outage-{uuid.uuid4()}")
+    try:
+        stop()
+        upload = client.post("/v1/documents", files={"files": ("down.txt", body, "text/plain")},
+                             data={"document_type": "receipt"})
+        assert upload.status_code == 503, upload.text
+        assert int(upload.headers["Retry-After"]) > 0
+        assert "cannot be reached" in upload.json()["detail"]
+        ready = client.get("/health/ready")
+        assert ready.status_code == 503 and ready.headers["Retry-After"]
+        down = [name for name, check in ready.json()["checks"].items() if not check["ok"]]
+        assert down == (["broker"] if stop is _stop_redis else ["database", "migrations"])
+        assert client.get("/health/live").status_code == 200  # the process itself is fine
+    finally:
+        subprocess.run(["bash", str(ROOT / "scripts" / "services.sh")], check=True)
+    assert client.get("/health/ready").json()["status"] == "ready"
+    again = client.post("/v1/documents", files={"files": ("down.txt", body, "text/plain")},
+                        data={"document_type": "receipt"})
+    assert again.status_code == 202, again.text
+    # Redis down: the upload was stored before the queue failed, and is recognised now.
+    assert again.json()["documents"][0]["duplicate"] is (stop is _stop_redis)

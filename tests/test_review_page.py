@@ -68,7 +68,7 @@ def server(database: str, api_keys: dict[str, str]) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -119,7 +119,7 @@ def test_a_large_batch_through_rest_with_two_workers(
         deadline = time.monotonic() + 60
         while True:
             try:
-                if client.get("/health").status_code == 200:
+                if client.get("/health/ready").status_code == 200:
                     break
             except httpx.TransportError:
                 pass

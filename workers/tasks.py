@@ -38,5 +38,20 @@ def process(self: Task, document_id: str) -> str | None:
         fail_timeout(doc_id, settings)
         return Status.FAILED
     except Exception as exc:  # a bug: the document must not stay 'processing' forever
+        if _time_limit(exc):
+            fail_timeout(doc_id, settings)
+            return Status.FAILED
         fail_unexpectedly(doc_id, settings, exc)
         raise
+
+
+def _time_limit(exc: BaseException | None) -> bool:
+    """Whether the time limit is what ended the document. ONNX Runtime (OCR, the model) turns
+    an exception raised while it runs into its own error, keeping only the text."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, SoftTimeLimitExceeded) or SoftTimeLimitExceeded.__name__ in str(exc):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -1,7 +1,7 @@
 """The REST API: upload documents, follow them, query records, review them.
 
-Run with `docket api` (uvicorn). OpenAPI at /docs. Every route but /health needs an API key
-(see `pipeline.api.access`).
+Run with `docket api` (uvicorn). OpenAPI at /docs. Every route but /health/live and
+/health/ready needs an API key (see `pipeline.api.access`).
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from pipeline import doctypes
-from pipeline.api import documents, records, review_api, review_pages, signin
-from pipeline.storage import db
+from pipeline.api import documents, health, records, review_api, review_pages, signin
 
 app = FastAPI(
     title="Docket",
@@ -24,10 +23,4 @@ app.include_router(records.router)
 app.include_router(review_api.router)
 app.include_router(signin.router)
 app.include_router(review_pages.router)
-
-
-@app.get("/health", tags=["health"])
-def health() -> dict[str, str]:
-    """Liveness and database reachability; the one route without a key."""
-    db.ping()
-    return {"status": "ok"}
+health.install(app)

@@ -1,4 +1,4 @@
-"""Who may call what: every endpoint but /health needs an API key, and the key's role decides.
+"""Who may call what: every endpoint but health needs an API key, and the key's role decides.
 
 A key comes in the `X-API-Key` header (programs) or the `docket_key` cookie (the review page,
 set by its sign-in form). Create keys with `docket keys create --role ROLE --name NAME`.

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -29,9 +30,12 @@ def connect(database_url: str | None = None) -> Iterator[psycopg.Connection[dict
         yield conn
 
 
-def ping(database_url: str | None = None) -> None:
-    """Run a trivial query: raises if the database cannot be reached (the API's /health)."""
-    with connect(database_url) as conn:
+def ping(database_url: str | None = None, timeout_s: int | None = None) -> None:
+    """Run a trivial query: raises if the database cannot be reached (the API's health)."""
+    url = database_url or get_settings().database_url
+    if timeout_s is not None:
+        url = psycopg.conninfo.make_conninfo(url, connect_timeout=timeout_s)
+    with connect(url) as conn:
         conn.execute("SELECT 1")
 
 
@@ -43,10 +47,9 @@ def analyst_url(settings: Settings | None = None) -> str:
     return psycopg.conninfo.make_conninfo(settings.database_url, user=ANALYST_ROLE)
 
 
-def migrate(database_url: str | None = None, revision: str = "heads") -> None:
-    """Bring the database schema to `revision` with Alembic: by default every branch's head
-    (the core schema's, and those of type packages that carry their own migrations)."""
-    from alembic import command
+def _alembic_config(database_url: str | None = None) -> Any:
+    """Alembic's configuration: the core schema's versions and those of type packages that
+    carry their own migrations."""
     from alembic.config import Config
 
     from pipeline import doctypes
@@ -56,7 +59,32 @@ def migrate(database_url: str | None = None, revision: str = "heads") -> None:
     locations = [MIGRATIONS / "versions", *doctypes.migration_dirs()]
     config.set_main_option("version_locations", os.pathsep.join(map(str, locations)))
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url))
-    command.upgrade(config, revision)
+    return config
+
+
+def migrate(database_url: str | None = None, revision: str = "heads") -> None:
+    """Bring the database schema to `revision` with Alembic: by default every branch's head."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(database_url), revision)
+
+
+def migration_state(database_url: str | None = None) -> tuple[set[str], set[str]]:
+    """(the revisions the database is at, the heads the code's migrations end in)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    config = _alembic_config(database_url)
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    engine = create_engine(sqlalchemy_url(database_url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return current, heads
 
 
 def create_database_if_missing(database_url: str) -> None:
