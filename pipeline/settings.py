@@ -18,6 +18,10 @@ class Settings(BaseSettings):
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/docket"
     broker_url: str = "redis://127.0.0.1:6379/0"
+    retention_days: int | None = Field(
+        default=None, ge=1,
+        description="erase the originals of finished documents uploaded more than this many "
+        "days ago, keeping their records (the workers apply it at each sweep); unset: keep all")
     retry_after_s: int = Field(
         default=30,
         description="the Retry-After the API answers, in seconds, while the database or the "

@@ -8,6 +8,8 @@ Postgres is the source of truth, so the worker's main process sweeps every
 - documents `queued` for over `DOCKET_LOST_AFTER_S` while the broker's queue is empty: nothing
   is waiting in front of them, so their message was lost.
 A duplicate message is harmless: a finished document's task does nothing (`documents.claim`).
+Each sweep also applies the retention rule (`DOCKET_RETENTION_DAYS`): finished documents'
+originals older than that are erased, their records kept (`storage.lifecycle`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pipeline.queue import enqueue
 from pipeline.settings import Settings
 from pipeline.storage import documents
 from pipeline.storage.db import connect
+from pipeline.storage.lifecycle import erase_originals_older_than
 
 log = logging.getLogger(__name__)
 RETRY_BACKOFF_MAX_S = 120  # the longest wait between two attempts of one document
@@ -57,6 +60,18 @@ def sweep(settings: Settings) -> int:
     return len(lost)
 
 
+def apply_retention(settings: Settings) -> int:
+    """Erase the originals `DOCKET_RETENTION_DAYS` says are too old; returns how many."""
+    if settings.retention_days is None:
+        return 0
+    with connect(settings.database_url) as conn:
+        erased = erase_originals_older_than(conn, settings.retention_days)
+    if erased:
+        log.info("retention: erased %d originals older than %d days", erased,
+                 settings.retention_days)
+    return erased
+
+
 def start(settings: Settings) -> threading.Thread | None:
     """Sweep now and then every interval, in a daemon thread; an outage only skips a sweep.
     An interval of 0 switches sweeping off (a worker on a broker of its own, in tests)."""
@@ -68,6 +83,7 @@ def start(settings: Settings) -> threading.Thread | None:
         while True:
             try:
                 sweep(settings)
+                apply_retention(settings)
             except Exception as exc:  # Redis or Postgres still down: try at the next sweep
                 log.warning("sweep skipped: %s", exc)
             stop.wait(settings.sweep_interval_s)

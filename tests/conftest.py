@@ -122,6 +122,21 @@ def worker(database: str, broker: str) -> Iterator[subprocess.Popen[bytes]]:
     stop_worker(proc)
 
 
+def scanned_pages(image: Path, pages: int) -> bytes:
+    """A PDF of `pages` scanned pages, each the same scan (OCR: about a second a page); the
+    bytes are new each time, so it is never a duplicate upload."""
+    import io
+    import uuid
+
+    from PIL import Image
+
+    scan = Image.open(image).convert("RGB")
+    out = io.BytesIO()
+    scan.save(out, "PDF", save_all=True, append_images=[scan.copy() for _ in range(pages - 1)],
+              title=f"test scan {uuid.uuid4()}")
+    return out.getvalue()
+
+
 def wait_for_batch(conn: psycopg.Connection, batch_id: object, timeout: float = 600) -> dict:
     """Poll until no document of the batch is queued or processing; return counts by status."""
     from pipeline.storage import documents

@@ -7,14 +7,12 @@ A worker of its own, with tight limits, on a broker database of its own.
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -24,7 +22,7 @@ from celery import Celery
 
 from pipeline.queue import PROCESS_TASK
 from pipeline.storage import documents
-from tests.conftest import ROOT, SAMPLES, start_worker, stop_worker
+from tests.conftest import ROOT, SAMPLES, scanned_pages, start_worker, stop_worker
 from tests.test_worker_recovery import _children
 
 BROKER = "redis://127.0.0.1:6379/8"
@@ -59,21 +57,10 @@ def _wait(conn: psycopg.Connection, doc_id: uuid.UUID, statuses: tuple[str, ...]
     return doc
 
 
-def _scanned_pages(image: Path, pages: int) -> bytes:
-    """A PDF of `pages` scanned pages (the same scan each time, each page's bytes distinct)."""
-    from PIL import Image
-
-    scan = Image.open(image).convert("RGB")
-    out = io.BytesIO()
-    scan.save(out, "PDF", save_all=True, append_images=[scan.copy() for _ in range(pages - 1)],
-              title=f"time limit test {uuid.uuid4()}")
-    return out.getvalue()
-
-
 def test_a_document_over_its_time_limit_fails_and_the_worker_goes_on(
     strict_worker: subprocess.Popen[bytes], conn: psycopg.Connection,
 ) -> None:
-    data = _scanned_pages(SAMPLES / "receipt-hardware.jpg", pages=10)  # OCR: ~1 s a page
+    data = scanned_pages(SAMPLES / "receipt-hardware.jpg", pages=10)  # OCR: ~1 s a page
     doc = _wait(conn, _submit(conn, "slow.pdf", data), ("done", "needs_review", "failed"))
     assert doc["status"] == "failed", doc
     assert "longer than the 4 s allowed" in doc["error"]

@@ -13,7 +13,7 @@ import psycopg
 from pipeline.ingest import Upload, store_uploads
 from pipeline.queue import enqueue
 from pipeline.storage import documents
-from tests.conftest import SAMPLES, wait_for_batch
+from tests.conftest import SAMPLES, scanned_pages, wait_for_batch
 
 
 def _children(pid: int) -> list[int]:
@@ -24,7 +24,7 @@ def _children(pid: int) -> list[int]:
 def test_sigkill_mid_document_is_redelivered(
     worker: subprocess.Popen[bytes], conn: psycopg.Connection, settings: Any
 ) -> None:
-    data = (SAMPLES / "receipt-bookshop.pdf").read_bytes() + b"\n% recovery test copy\n"
+    data = scanned_pages(SAMPLES / "receipt-hardware.jpg", pages=4)  # ~4 s of OCR, then more
     result = store_uploads(conn, [Upload("killed.pdf", data)], settings, "test", "receipt")
     (doc_id,) = result.to_process
     enqueue([doc_id])
@@ -32,7 +32,7 @@ def test_sigkill_mid_document_is_redelivered(
     while (doc := documents.get_document(conn, doc_id)) and doc["status"] != "processing":
         assert time.monotonic() < deadline, f"never started: {doc}"
         time.sleep(0.2)
-    time.sleep(2)  # well inside the model's answer
+    time.sleep(2)  # well inside its OCR
     (child,) = _children(worker.pid)
     os.kill(child, signal.SIGKILL)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from pipeline import doctypes
-from pipeline.api import documents, health, records, review_api, review_pages, signin
+from pipeline.api import documents, health, lifecycle, records, review_api, review_pages, signin
 
 app = FastAPI(
     title="Docket",
@@ -19,6 +19,7 @@ app = FastAPI(
     "Send an API key in the X-API-Key header (`docket keys create --role ROLE --name NAME`).",
 )
 app.include_router(documents.router)
+app.include_router(lifecycle.router)
 app.include_router(records.router)
 app.include_router(review_api.router)
 app.include_router(signin.router)

@@ -119,6 +119,9 @@ def page_image(request: Request, document_id: uuid.UUID, number: int) -> Respons
         found = documents.original(conn, document_id)
     if found is None:
         raise HTTPException(404, f"No document {document_id}.")
+    if found[0] is None:
+        raise HTTPException(410, f"The original of {document_id} was erased by the retention "
+                            "rule; its text and record are kept.")
     try:
         png = render_page(found[0], found[1], number)
     except NoPageImage as exc:

@@ -55,7 +55,10 @@ def add_document(
     sha = hashlib.sha256(data).hexdigest()
     with conn.transaction():
         conn.execute(
-            "INSERT INTO blobs (sha256, size, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            # Bytes erased by retention come back when the same bytes are uploaded again.
+            """INSERT INTO blobs (sha256, size, data) VALUES (%s, %s, %s)
+               ON CONFLICT (sha256) DO UPDATE SET data = EXCLUDED.data, erased_at = NULL
+               WHERE blobs.data IS NULL""",
             (sha, len(data), data),
         )
         row = conn.execute(
@@ -102,6 +105,11 @@ def claim(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] | Non
         return None
     blob = conn.execute("SELECT data FROM blobs WHERE sha256 = %s", (row["sha256"],)).fetchone()
     assert blob is not None
+    if blob["data"] is None:  # erased by retention since: nothing left to process
+        set_status(conn, document_id, Status.FAILED,
+                   error="The original was erased by the retention rule (DOCKET_RETENTION_DAYS); "
+                   "upload it again to process it.")
+        return None
     return {**row, "data": bytes(blob["data"])}
 
 
@@ -217,11 +225,15 @@ def content(conn: Connection[Any], document_id: uuid.UUID) -> Document | None:
     return Document.model_validate(row["content"]) if row and row["content"] else None
 
 
-def original(conn: Connection[Any], document_id: uuid.UUID) -> tuple[bytes, str | None] | None:
-    """The uploaded bytes and their MIME type, or None if there is no such document."""
+def original(conn: Connection[Any], document_id: uuid.UUID,
+             ) -> tuple[bytes | None, str | None] | None:
+    """The uploaded bytes (None: erased by retention) and their MIME type, or None if there is
+    no such document."""
     row = conn.execute(
         """SELECT b.data, d.mime_type FROM documents d JOIN blobs b ON b.sha256 = d.sha256
            WHERE d.id = %s""",
         (document_id,),
     ).fetchone()
-    return (bytes(row["data"]), row["mime_type"]) if row else None
+    if row is None:
+        return None
+    return (bytes(row["data"]) if row["data"] is not None else None), row["mime_type"]
