@@ -22,6 +22,9 @@ class Settings(BaseSettings):
         default=None, ge=1,
         description="erase the originals of finished documents uploaded more than this many "
         "days ago, keeping their records (the workers apply it at each sweep); unset: keep all")
+    extract_wait_s: float = Field(
+        default=60, ge=0,
+        description="how long POST /v1/extract waits for the record before answering 202")
     retry_after_s: int = Field(
         default=30,
         description="the Retry-After the API answers, in seconds, while the database or the "

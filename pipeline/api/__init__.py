@@ -9,7 +9,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from pipeline import doctypes
-from pipeline.api import documents, health, lifecycle, records, review_api, review_pages, signin
+from pipeline.api import (
+    documents,
+    extract_now,
+    health,
+    lifecycle,
+    records,
+    review_api,
+    review_pages,
+    signin,
+)
 
 app = FastAPI(
     title="Docket",
@@ -20,6 +29,7 @@ app = FastAPI(
 )
 app.include_router(documents.router)
 app.include_router(lifecycle.router)
+app.include_router(extract_now.router)
 app.include_router(records.router)
 app.include_router(review_api.router)
 app.include_router(signin.router)

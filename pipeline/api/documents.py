@@ -14,7 +14,7 @@ from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.convert import SUPPORTED_MIME_TYPES
 from pipeline.errors import DocumentError
 from pipeline.extract.provenance import FieldEvidence
-from pipeline.ingest import Upload, check_upload, expand_archives, store_uploads
+from pipeline.ingest import BatchResult, Upload, check_upload, expand_archives, store_uploads
 from pipeline.queue import enqueue
 from pipeline.settings import get_settings
 from pipeline.storage import documents, records
@@ -71,6 +71,18 @@ async def upload_documents(
         str | None, Form(description=f"type hint: {', '.join(doctypes.REGISTRY)}")
     ] = None,
 ) -> UploadResponse:
+    result = await receive(files, document_type)
+    return UploadResponse(
+        batch_id=result.batch_id,
+        documents=[UploadedDocument(id=s.document_id, filename=s.filename,
+                                    duplicate=s.duplicate) for s in result.stored],
+    )
+
+
+async def receive(files: list[UploadFile], document_type: str | None,
+                  one_document: bool = False) -> BatchResult:
+    """Read, check, store and queue uploaded files, as `POST /v1/documents` does for all;
+    `one_document`: refuse, before storing anything, an upload that holds more than one."""
     settings = get_settings()
     if document_type is not None and document_type not in doctypes.REGISTRY:
         raise HTTPException(422, f"Unknown document_type '{document_type}'; use one of: "
@@ -88,6 +100,9 @@ async def upload_documents(
     uploads = expand_archives(uploads, settings)  # a zip's files, as `docket ingest` reads them
     if not uploads:
         raise HTTPException(422, "The upload holds no files (an empty zip archive?).")
+    if one_document and len(uploads) > 1:
+        raise HTTPException(422, f"One document per call: this upload holds {len(uploads)} "
+                            "(send archives to POST /v1/documents).")
     # A request where nothing can be processed is refused outright; in a mixed request the
     # refused files are kept as `failed` documents with their reason and the rest goes on.
     problems = [(u.filename, check_upload(u)) for u in uploads]
@@ -101,22 +116,26 @@ async def upload_documents(
     except DocumentError as exc:
         raise HTTPException(422, str(exc)) from exc
     enqueue(result.to_process)
-    return UploadResponse(
-        batch_id=result.batch_id,
-        documents=[UploadedDocument(id=s.document_id, filename=s.filename,
-                                    duplicate=s.duplicate) for s in result.stored],
-    )
+    return result
 
 
 @router.get("/v1/documents/{document_id}", response_model=DocumentView,
             dependencies=[Depends(require("read"))])
 def get_document(document_id: uuid.UUID) -> DocumentView:
     with connect() as conn:
-        doc = documents.get_document(conn, document_id)
-        if doc is None:
-            raise HTTPException(404, f"No document {document_id}.")
-        run = records.latest_run(conn, document_id)
-        fields = records.run_fields(conn, run["id"]) if run else []
+        view = document_view(conn, document_id)
+    if view is None:
+        raise HTTPException(404, f"No document {document_id}.")
+    return view
+
+
+def document_view(conn: Any, document_id: uuid.UUID) -> DocumentView | None:
+    """A document's status with its latest record and fields; None: no such document."""
+    doc = documents.get_document(conn, document_id)
+    if doc is None:
+        return None
+    run = records.latest_run(conn, document_id)
+    fields = records.run_fields(conn, run["id"]) if run else []
     return DocumentView(
         id=doc["id"], filename=doc["filename"], status=doc["status"], error=doc["error"],
         document_type=doc["document_type"], mime_type=doc["mime_type"], pages=doc["pages"],
