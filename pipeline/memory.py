@@ -13,6 +13,14 @@ import ctypes.util
 import functools
 from collections.abc import Callable
 
+_RELEASERS: list[Callable[[], None]] = []  # what else holds pages worth handing back
+
+
+def on_release(releaser: Callable[[], None]) -> None:
+    """Call `releaser` at each `release_free_memory` (a buffer kept for reuse drops its
+    pages then, and gets zero pages back on its next use)."""
+    _RELEASERS.append(releaser)
+
 
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -24,6 +32,8 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 def release_free_memory() -> None:
+    for releaser in _RELEASERS:
+        releaser()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)

@@ -22,7 +22,8 @@ import os
 import re
 import string
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from pipeline import memory
 from pipeline.slm import adapters as adapter_store
 from pipeline.slm import onnx_adapters, onnx_export
 from pipeline.slm.decoding import Stepper
@@ -70,6 +72,18 @@ def pass_cuts(start: int, count: int) -> list[int]:
             cuts.append(threshold - 1 - start)
         threshold += KV_BLOCK
     return cuts
+
+
+def _weakly(method: Callable[[], None]) -> Callable[[], None]:
+    """Call `method` while its object lives, without keeping the object alive."""
+    ref = weakref.WeakMethod(method)
+
+    def call() -> None:
+        bound = ref()
+        if bound is not None:
+            bound()
+
+    return call
 
 
 def _schema_words(node: Any) -> Iterator[str]:
@@ -129,6 +143,9 @@ class OnnxRuntime(Runtime):
             path = onnx_adapters.convert(adapter, self.export.lora_inputs)
             self._lora_inputs[name] = ort.AdapterFormat.read_adapter(str(path)).get_parameters()
         self._active: dict[str, Any] = self._lora_inputs[None]
+        self._kv_pool: list[SharedKvCache] = []  # caches no live generation uses
+        self._kv_caches: weakref.WeakSet[SharedKvCache] = weakref.WeakSet()
+        memory.on_release(_weakly(self._release_caches))  # the runtime may still go
         self.load_s = time.perf_counter() - started
         log.info("Loaded %s (onnx int8) in %.1f s", self.name, self.load_s)
 
@@ -209,23 +226,37 @@ class OnnxRuntime(Runtime):
 
     # -- running the body -----------------------------------------------------------------
 
+    def _cache(self) -> SharedKvCache:
+        """A KV cache no live generation uses, for the active adapter; it goes back to the
+        pool when its stepper is dropped (one in serving, more where tests interleave)."""
+        cache = (self._kv_pool.pop() if self._kv_pool
+                 else SharedKvCache(self.session, self._past, self._kv_shape))
+        self._kv_caches.add(cache)
+        cache.start(self._active)
+        return cache
+
+    def _release_caches(self) -> None:
+        for cache in self._kv_caches:
+            cache.release()
+
     def _stepper(self, candidates: np.ndarray | None = None) -> Stepper:
-        cache = SharedKvCache(self.session, self._past, self._kv_shape, self._active)
+        cache = self._cache()
         rows = self._table[candidates].astype(np.float32) if candidates is not None else None
 
-        def feed(ids: list[int], every: bool = True) -> np.ndarray:
-            # The prompt's pass is the same in every decoding: only later passes must agree
-            # with one pass a token (see KV_BLOCK), and an uncut prompt is faster.
-            cuts = pass_cuts(cache.length, len(ids)) if cache.length else []
-            if cuts:
-                edges = [0, *cuts, len(ids)]
-                return np.concatenate([feed(ids[a:b], every)
-                                       for a, b in zip(edges, edges[1:], strict=False)])
+        def run(ids: list[int]) -> np.ndarray:
             if len(ids) == 1:  # as a row of two: see SINGLE_ROWS
                 hidden = cache.run(self._embed_rows(ids * SINGLE_ROWS))
                 cache.keep(cache.length - SINGLE_ROWS + 1)  # the copy's row is written over
                 return hidden[:1]
             return cache.run(self._embed_rows(ids))
+
+        def feed(ids: list[int], every: bool = True) -> np.ndarray:
+            # The prompt's pass is the same in every decoding: only later passes must agree
+            # with one pass a token (see KV_BLOCK), and an uncut prompt is faster.
+            cuts = pass_cuts(cache.length, len(ids)) if cache.length else []
+            edges = [0, *cuts, len(ids)]
+            pieces = [run(ids[a:b]) for a, b in zip(edges, edges[1:], strict=False)]
+            return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
         def score(hidden: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
             if ids is None:
@@ -233,12 +264,14 @@ class OnnxRuntime(Runtime):
             weights = rows if ids is candidates else self._table[ids].astype(np.float32)
             return np.asarray(weights @ hidden)
 
-        return Stepper(feed, score, cache.keep)
+        stepper = Stepper(feed, score, cache.keep)  # no reference cycle: dropped at once
+        weakref.finalize(stepper, self._kv_pool.append, cache)
+        return stepper
 
     def hidden_states(self, ids: list[int], adapter: str | None = None) -> np.ndarray:
         """Last-layer hidden states (after the final norm) for `ids`, [tokens, hidden]."""
-        cache = SharedKvCache(self.session, self._past, self._kv_shape,
-                              self._lora_inputs[adapter], capacity=len(ids))
+        cache = SharedKvCache(self.session, self._past, self._kv_shape, capacity=len(ids))
+        cache.start(self._lora_inputs[adapter])
         return cache.run(self._embed_rows(ids))
 
     def embed(self, text: str, max_tokens: int = 256) -> np.ndarray:
