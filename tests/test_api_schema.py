@@ -2,8 +2,8 @@
 operation (valid and invalid), with an admin key; no answer may be a 5xx or break the schema.
 
 Upload cases store their (generated) bytes as documents like any upload; their tasks go to a
-broker database no worker reads, and the documents are removed afterwards, so no later test's
-worker spends time on them.
+broker database no worker reads (so `POST /v1/extract` answers 202 after a short wait), and
+the documents are removed afterwards, so no later test's worker spends time on them.
 """
 
 from __future__ import annotations
@@ -45,12 +45,14 @@ def admin(api_keys: dict[str, str], database: str) -> Iterator[dict[str, str]]:
     started = dt.datetime.now(dt.UTC)
     saved = os.environ["DOCKET_BROKER_URL"]
     os.environ["DOCKET_BROKER_URL"] = UNREAD_BROKER
+    os.environ["DOCKET_EXTRACT_WAIT_S"] = "0.5"  # no worker reads that broker: 202 at once
     get_settings.cache_clear()
     queue._client.cache_clear()
     try:
         yield {"X-API-Key": api_keys["admin"]}
     finally:
         os.environ["DOCKET_BROKER_URL"] = saved
+        del os.environ["DOCKET_EXTRACT_WAIT_S"]
         get_settings.cache_clear()
         queue._client.cache_clear()
         redis.Redis.from_url(UNREAD_BROKER).flushdb()

@@ -35,7 +35,9 @@ class UploadResponse(BaseModel):
     documents: list[UploadedDocument]
 
 
-class DocumentView(BaseModel):
+class DocumentBase(BaseModel):
+    """What every view of a document shows."""
+
     id: uuid.UUID
     filename: str
     status: str
@@ -43,6 +45,9 @@ class DocumentView(BaseModel):
     document_type: str | None
     mime_type: str | None
     pages: int | None
+
+
+class DocumentView(DocumentBase):
     record: dict[str, Any] | None
     valid: bool | None
     violations: list[dict[str, Any]]

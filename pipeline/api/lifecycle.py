@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel
 
 from pipeline.api.access import require
+from pipeline.api.documents import DocumentBase
 from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.queue import enqueue
 from pipeline.storage import documents, lifecycle
@@ -23,15 +24,8 @@ router = APIRouter(tags=["documents"], responses=ERROR_RESPONSES)
 PAGE_LIMIT = 500
 
 
-class DocumentSummary(BaseModel):
-    id: uuid.UUID
-    filename: str
-    status: str
-    error: str | None
-    document_type: str | None
-    mime_type: str | None
+class DocumentSummary(DocumentBase):
     size: int
-    pages: int | None
     uploaded_at: datetime
     updated_at: datetime
     original_erased: bool  # by the retention rule: the record stays, the bytes are gone
