@@ -55,7 +55,7 @@ class BatchPage(BaseModel):
 
 
 Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT, description="at most this many per page")]
-Offset = Annotated[int, Query(ge=0, description="skip this many (newest first)")]
+Offset = Annotated[int, Query(ge=0, le=10**12, description="skip this many (newest first)")]
 
 
 @router.get("/v1/documents", response_model=DocumentPage,
