@@ -17,9 +17,9 @@ from pipeline.storage.db import analyst_url
 from tests.conftest import headers
 from tests.test_cli import docket
 
-# Anonymous on purpose: health, the API's description, and the review page's sign-in form.
-PUBLIC = {"/health/live", "/health/ready", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-          "/redoc", "/review/login"}
+# Anonymous on purpose: health, metrics, the API's description, and the review sign-in form.
+PUBLIC = {"/health/live", "/health/ready", "/metrics", "/openapi.json", "/docs",
+          "/docs/oauth2-redirect", "/redoc", "/review/login"}
 
 
 def _concrete(path: str) -> str:

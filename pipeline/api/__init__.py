@@ -14,6 +14,7 @@ from pipeline.api import (
     extract_now,
     health,
     lifecycle,
+    metrics,
     records,
     review_api,
     review_pages,
@@ -35,3 +36,4 @@ app.include_router(review_api.router)
 app.include_router(signin.router)
 app.include_router(review_pages.router)
 health.install(app)
+metrics.install(app)

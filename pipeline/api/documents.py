@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from pipeline import doctypes
 from pipeline.api.access import require
 from pipeline.api.errors import ERROR_RESPONSES
+from pipeline.api.metrics import UPLOADS
 from pipeline.convert import SUPPORTED_MIME_TYPES
 from pipeline.errors import DocumentError
 from pipeline.extract.provenance import FieldEvidence
@@ -120,6 +121,11 @@ async def receive(files: list[UploadFile], document_type: str | None,
             result = store_uploads(conn, uploads, settings, "api", document_type)
     except DocumentError as exc:
         raise HTTPException(422, str(exc)) from exc
+    refused = len(result.refused)  # kept as failed documents, also among `stored`
+    duplicates = sum(s.duplicate for s in result.stored)
+    UPLOADS.labels("refused").inc(refused)
+    UPLOADS.labels("duplicate").inc(duplicates)
+    UPLOADS.labels("stored").inc(len(result.stored) - refused - duplicates)
     enqueue(result.to_process)
     return result
 
