@@ -46,3 +46,6 @@ def test_compose_file_is_valid_and_commands_exist() -> None:
     from pipeline.api import app as api
 
     assert "/health/ready" in api.openapi()["paths"]
+    # Flower watches the queue the workers read.
+    flower = " ".join(services["flower"]["command"])
+    assert f"--broker={services['worker']['environment']['DOCKET_BROKER_URL']}" in flower

@@ -3,13 +3,15 @@ outcome, documents by status and type, the queue's depth."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline.api import app
-from tests.conftest import headers
+from tests.conftest import ROOT, headers
 
 
 def _samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -44,3 +46,15 @@ def test_metrics_count_requests_uploads_documents_and_the_queue(
     assert (_value(after, "docket_documents", status="queued", document_type="")
             + _value(after, "docket_documents", status="processing", document_type="")) >= 1
     assert ("docket_queue_depth", ()) in after
+
+
+def test_the_grafana_dashboard_asks_only_for_metrics_docket_serves(
+    api_keys: dict[str, str],
+) -> None:
+    client = TestClient(app, headers=headers(api_keys, "uploader"))
+    client.get("/v1/documents")  # one request, so the request metrics have samples
+    served = {name for name, _ in _samples(client)}
+    dashboard = json.loads((ROOT / "pipeline" / "api" / "metrics_dashboard.json").read_text())
+    asked = {name for panel in dashboard["panels"] for target in panel["targets"]
+             for name in re.findall(r"\b(docket_\w+|http_\w+)", target["expr"])}
+    assert asked and asked <= served, asked - served
