@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline import doctypes
+from pipeline import doctypes, worker_metrics
 from pipeline.classify import Classification, classify
 from pipeline.convert import convert
 from pipeline.document import Document
@@ -160,6 +160,10 @@ def process_document(
                 )
             documents.set_status(conn, document_id, outcome.status, outcome.error)
         log.info("document %s → %s %s", document_id, outcome.status, outcome.timings_ms)
+        worker_metrics.observe(
+            outcome.status, outcome.document_type, outcome.timings_ms,
+            outcome.extraction.generation.decode_tokens_per_s if outcome.extraction else None,
+            claimed["attempts"])
         return outcome.status
 
 

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     extract_wait_s: float = Field(
         default=60, ge=0,
         description="how long POST /v1/extract waits for the record before answering 202")
+    worker_metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="serve a worker's Prometheus metrics on this port (unset: not served)")
     retry_after_s: int = Field(
         default=30,
         description="the Retry-After the API answers, in seconds, while the database or the "

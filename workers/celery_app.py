@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
 
 from pipeline.settings import get_settings
 
@@ -54,3 +54,20 @@ def _start_sweeper(**_: object) -> None:
     from pipeline import sweeper
 
     sweeper.start(settings)
+
+
+@worker_ready.connect
+def _serve_metrics(**_: object) -> None:
+    """Serve the pool processes' metrics (DOCKET_WORKER_METRICS_PORT; pipeline.worker_metrics)."""
+    if settings.worker_metrics_port:
+        from pipeline import worker_metrics
+
+        worker_metrics.serve(settings.worker_metrics_port)
+
+
+@worker_process_shutdown.connect
+def _forget_metrics(pid: int | None = None, **_: object) -> None:
+    from pipeline import worker_metrics
+
+    if pid is not None:
+        worker_metrics.process_died(pid)

@@ -8,6 +8,7 @@ import psycopg
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from pipeline import worker_metrics
 from pipeline.errors import TransientError
 from pipeline.process import fail_timeout, fail_unexpectedly, process_document
 from pipeline.queue import PROCESS_TASK
@@ -31,13 +32,16 @@ def process(self: Task, document_id: str) -> str | None:
     try:
         return process_document(doc_id, get_runtime(settings), settings)
     except (TransientError, psycopg.OperationalError):
+        worker_metrics.RETRIES.inc()
         if self.request.retries >= settings.task_max_retries:
             fail_unexpectedly(doc_id, settings, RuntimeError("gave up after retries"))
         raise
     except SoftTimeLimitExceeded:
         fail_timeout(doc_id, settings)
+        worker_metrics.DOCUMENTS.labels(Status.FAILED, "").inc()
         return Status.FAILED
     except Exception as exc:  # a bug: the document must not stay 'processing' forever
+        worker_metrics.DOCUMENTS.labels(Status.FAILED, "").inc()
         if _time_limit(exc):
             fail_timeout(doc_id, settings)
             return Status.FAILED

@@ -197,6 +197,14 @@ def worker(
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Start a Celery worker that processes queued documents."""
+    import os
+    import tempfile
+
+    from pipeline.settings import get_settings
+
+    if get_settings().worker_metrics_port:  # see pipeline.worker_metrics
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
+                              tempfile.mkdtemp(prefix="docket-metrics-"))
     from workers.celery_app import app as celery_app
 
     celery_app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}",
