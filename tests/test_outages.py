@@ -84,8 +84,7 @@ def _outcome(database: str, batch_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[s
 
 
 def _restart_redis() -> None:
-    subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"],
-                   capture_output=True, check=False)
+    _stop_redis()
     time.sleep(1)
     subprocess.run(["bash", str(ROOT / "scripts" / "services.sh")], check=True)
 

@@ -36,10 +36,6 @@ def process(self: Task, document_id: str) -> str | None:
         if self.request.retries >= settings.task_max_retries:
             fail_unexpectedly(doc_id, settings, RuntimeError("gave up after retries"))
         raise
-    except SoftTimeLimitExceeded:
-        fail_timeout(doc_id, settings)
-        worker_metrics.DOCUMENTS.labels(Status.FAILED, "").inc()
-        return Status.FAILED
     except Exception as exc:  # a bug: the document must not stay 'processing' forever
         worker_metrics.DOCUMENTS.labels(Status.FAILED, "").inc()
         if _time_limit(exc):

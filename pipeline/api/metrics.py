@@ -57,12 +57,10 @@ class PipelineCollector(Collector):
         yield queue
 
 
-_collector = PipelineCollector()
+REGISTRY.register(PipelineCollector())  # once per process: at this module's import
 
 
 def install(app: FastAPI) -> None:
     """Instrument the app's requests and serve every metric at /metrics."""
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
         app, include_in_schema=False)
-    if _collector not in REGISTRY._collector_to_names:  # noqa: SLF001 - once per process
-        REGISTRY.register(_collector)

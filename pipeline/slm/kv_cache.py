@@ -47,14 +47,14 @@ class SharedKvCache:
         for name, old in self._arrays.items():
             arrays[name][:, :, :self.length] = old[:, :, :self.length]
         self._arrays, self._map, self.capacity = arrays, mapping, capacity
+        # The arrays stay referenced, so the values bound point into them: no copies.
+        self._values = {name: ort_value(array) for name, array in arrays.items()}
         self.binding = self.session.io_binding()
         self.binding.bind_output("hidden_states")
-        for name, array in arrays.items():  # the arrays stay referenced: no copies
-            value = ort_value(array)
-            self.binding.bind_ortvalue_input(name, value)
+        for name, value in self._values.items():
             self.binding.bind_ortvalue_output(name.replace("past_key_values.", "present."),
                                               value)
-        self._bind_lora()
+        self._bind_inputs()
 
     def start(self, lora_inputs: dict[str, Any]) -> None:
         """Begin a generation with these LoRA weights (the active adapter's, by graph input
@@ -62,13 +62,12 @@ class SharedKvCache:
         self.length = 0
         if lora_inputs is not self.lora_inputs:
             self.lora_inputs = lora_inputs
-            self.binding.clear_binding_inputs()
-            for name, array in self._arrays.items():
-                self.binding.bind_ortvalue_input(name, ort_value(array))
-            self._bind_lora()
+            self.binding.clear_binding_inputs()  # the previous adapter's weights go too
+            self._bind_inputs()
 
-    def _bind_lora(self) -> None:
-        for name, value in self.lora_inputs.items():
+    def _bind_inputs(self) -> None:
+        """The cache, and the LoRA weights in use; each pass binds its tokens itself."""
+        for name, value in (*self._values.items(), *self.lora_inputs.items()):
             self.binding.bind_ortvalue_input(name, value)
 
     def run(self, embeddings: np.ndarray) -> np.ndarray:

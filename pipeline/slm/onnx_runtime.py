@@ -144,7 +144,6 @@ class OnnxRuntime(Runtime):
             self._lora_inputs[name] = ort.AdapterFormat.read_adapter(str(path)).get_parameters()
         self._active: dict[str, Any] = self._lora_inputs[None]
         self._kv_pool: list[SharedKvCache] = []  # caches no live generation uses
-        self._kv_caches: weakref.WeakSet[SharedKvCache] = weakref.WeakSet()
         memory.on_release(_weakly(self._release_caches))  # the runtime may still go
         self.load_s = time.perf_counter() - started
         log.info("Loaded %s (onnx int8) in %.1f s", self.name, self.load_s)
@@ -231,12 +230,12 @@ class OnnxRuntime(Runtime):
         pool when its stepper is dropped (one in serving, more where tests interleave)."""
         cache = (self._kv_pool.pop() if self._kv_pool
                  else SharedKvCache(self.session, self._past, self._kv_shape))
-        self._kv_caches.add(cache)
         cache.start(self._active)
         return cache
 
     def _release_caches(self) -> None:
-        for cache in self._kv_caches:
+        """Hand back the pages of the caches no generation uses (between documents: all)."""
+        for cache in self._kv_pool:
             cache.release()
 
     def _stepper(self, candidates: np.ndarray | None = None) -> Stepper:
