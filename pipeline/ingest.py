@@ -21,7 +21,7 @@ from pipeline.convert import sniff_mime
 from pipeline.convert.sniff import is_zip_archive
 from pipeline.errors import DocumentError
 from pipeline.settings import Settings
-from pipeline.storage import documents
+from pipeline.storage import documents, webhooks
 
 
 @dataclass
@@ -37,6 +37,7 @@ class BatchResult:
     stored: list[documents.Stored] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (filename, reason)
     to_process: list[uuid.UUID] = field(default_factory=list)  # new documents for a worker
+    webhook: webhooks.Webhook | None = None  # the upload's callback
 
 
 def iter_uploads(paths: list[Path], settings: Settings) -> Iterator[Upload]:
@@ -149,10 +150,19 @@ def store_uploads(
     source: str,
     type_hint: str | None = None,
     progress: Callable[[Upload], None] | None = None,
+    key_id: uuid.UUID | None = None,
+    callback_url: str | None = None,
 ) -> BatchResult:
+    """Store a batch of uploads (refused ones as `failed` documents, with their reason).
+
+    `key_id`: the API key that uploaded it; `callback_url`: a webhook told of each document's
+    end and the batch's (`result.webhook` holds its id and signing secret).
+    """
     if type_hint is not None:
         doctypes.get(type_hint)
-    result = BatchResult(documents.create_batch(conn, source))
+    result = BatchResult(documents.create_batch(conn, source, key_id))
+    if callback_url is not None:
+        result.webhook = webhooks.create(conn, callback_url, key_id, result.batch_id)
     for count, upload in enumerate(uploads, start=1):
         if count > settings.max_files_per_batch:
             raise DocumentError(
@@ -171,7 +181,19 @@ def store_uploads(
             )
             if not stored.duplicate:
                 result.to_process.append(stored.document_id)
+        if stored.duplicate:
+            _finished_before(conn, stored, result.batch_id)
         result.stored.append(stored)
         if progress:
             progress(upload)
+    webhooks.seal(conn, result.batch_id)
     return result
+
+
+def _finished_before(conn: Connection[Any], stored: documents.Stored,
+                     batch_id: uuid.UUID) -> None:
+    """This batch's webhooks hear of a document that had finished before it was uploaded
+    again (one still in progress reaches them when it finishes)."""
+    with conn.transaction():
+        if documents.lock(conn, stored.document_id) in documents.FINISHED:
+            webhooks.document_finished(conn, stored.document_id, batch_id=batch_id)

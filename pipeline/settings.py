@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     extract_wait_s: float = Field(
         default=60, ge=0,
         description="how long POST /v1/extract waits for the record before answering 202")
+    extract_max_wait_s: float = Field(
+        default=300, ge=0, description="the longest wait a POST /v1/extract caller may ask for "
+        "(longer asks wait this long): how long a request may hold a connection")
     worker_metrics_port: int | None = Field(
         default=None, ge=1, le=65535,
         description="serve a worker's Prometheus metrics on this port (unset: not served)")
@@ -32,6 +35,26 @@ class Settings(BaseSettings):
         default=30,
         description="the Retry-After the API answers, in seconds, while the database or the "
         "queue is down")
+    public_url: str = Field(
+        default="", description="the API's address as callers reach it (https://docket.example); "
+        "webhook events link to records under it (empty: links are paths)")
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="hosts webhooks may call (`*.example.com` for a domain's hosts); empty: any "
+        "host whose addresses are all public. A listed host may be internal (a callback to an "
+        "internal address is otherwise refused: it is a server-side request forgery risk)")
+    webhook_retry_schedule_s: Annotated[list[float], NoDecode] = Field(
+        default=[10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 43200],
+        description="the waits between a failed delivery and its next attempt (the last "
+        "failure after them ends the delivery `failed`); the default retries for 28 hours")
+    webhook_timeout_s: float = Field(
+        default=10, gt=0, description="how long a receiver has to answer one delivery")
+    webhook_concurrency: int = Field(
+        default=8, ge=1, description="deliveries a webhook worker makes at once (threads)")
+    webhook_dispatch_interval_s: float = Field(
+        default=2, gt=0, description="how often a webhook worker looks for deliveries due")
+    review_session_hours: float = Field(
+        default=12, gt=0, description="how long a review page sign-in lasts")
     analyst_database_url: str | None = Field(
         default=None,
         description="read-only connection for `docket query`; default: database_url as the "
@@ -94,6 +117,14 @@ class Settings(BaseSettings):
         default=3072, description="a worker process over this RSS is replaced after its task")
     task_soft_time_limit_s: int = 600
     task_time_limit_s: int = 660
+
+    @field_validator("webhook_allowed_hosts", "webhook_retry_schedule_s", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """`a.example,b.example` in the environment: a list."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 @lru_cache

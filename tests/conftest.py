@@ -31,6 +31,12 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 # Workers notice lost messages (an outage test restarts Redis) within seconds, not minutes.
 os.environ["DOCKET_SWEEP_INTERVAL_S"] = "5"
 os.environ["DOCKET_LOST_AFTER_S"] = "15"
+# Webhook receivers in tests listen on this machine (an admin would allow-list an internal
+# receiver the same way), and retry within seconds, not hours.
+os.environ["DOCKET_WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
+os.environ["DOCKET_WEBHOOK_RETRY_SCHEDULE_S"] = "0.5,1,1,1"
+os.environ["DOCKET_WEBHOOK_TIMEOUT_S"] = "3"
+os.environ["DOCKET_WEBHOOK_DISPATCH_INTERVAL_S"] = "0.3"
 
 
 @pytest.fixture(scope="session")

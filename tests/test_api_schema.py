@@ -46,6 +46,7 @@ def admin(api_keys: dict[str, str], database: str) -> Iterator[dict[str, str]]:
     saved = os.environ["DOCKET_BROKER_URL"]
     os.environ["DOCKET_BROKER_URL"] = UNREAD_BROKER
     os.environ["DOCKET_EXTRACT_WAIT_S"] = "0.5"  # no worker reads that broker: 202 at once
+    os.environ["DOCKET_EXTRACT_MAX_WAIT_S"] = "0.5"  # even when a wait_s asks for longer
     get_settings.cache_clear()
     queue._client.cache_clear()
     try:
@@ -53,11 +54,13 @@ def admin(api_keys: dict[str, str], database: str) -> Iterator[dict[str, str]]:
     finally:
         os.environ["DOCKET_BROKER_URL"] = saved
         del os.environ["DOCKET_EXTRACT_WAIT_S"]
+        del os.environ["DOCKET_EXTRACT_MAX_WAIT_S"]
         get_settings.cache_clear()
         queue._client.cache_clear()
         redis.Redis.from_url(UNREAD_BROKER).flushdb()
         with connect(database) as conn:
             conn.execute("DELETE FROM documents WHERE created_at >= %s", (started,))
+            conn.execute("DELETE FROM webhooks WHERE created_at >= %s", (started,))
 
 
 @schema.parametrize()

@@ -155,18 +155,73 @@ def test_a_key_without_the_review_role_is_refused(
     page.click("#sign-in")
     assert "An uploader key cannot review" in page.inner_text("#login-error")
     assert "reviewer" in page.inner_text("#login-error")
-    assert not page.context.cookies()  # no session for it
+    assert "docket_session" not in {c["name"] for c in page.context.cookies()}  # no session
     _shot(page, "login-refused")
     page.close()
-    # A cookie holding an uploader key (set some other way) gets the 403 page.
-    cookie = {"Cookie": f"docket_key={api_keys['uploader']}"}
-    response = httpx.get(f"{server}/review", headers=cookie)
+    # An uploader key sent to a page some other way (the header) gets the 403 page.
+    response = httpx.get(f"{server}/review", headers={"X-API-Key": api_keys["uploader"]})
     assert response.status_code == 403 and "reviewer or admin" in response.text
+    # A cookie holding a key, as the page once set it, signs nobody in.
+    response = httpx.get(f"{server}/review", headers={
+        "Cookie": f"docket_key={api_keys['reviewer']}; docket_session={api_keys['reviewer']}"},
+        follow_redirects=False)
+    assert response.status_code == 303
     response = httpx.get(f"{server}/v1/documents/{uuid.uuid4()}/corrections",
                          headers={"X-API-Key": api_keys["uploader"]})
     assert response.status_code == 403
-    bad = httpx.post(f"{server}/review/login", data={"key": "dk_not-a-key"})
-    assert bad.status_code == 401 and "not a valid API key" in bad.text
+    with httpx.Client(base_url=server) as client:
+        client.get("/review/login")  # the sign-in form's token, in its cookie and the form
+        token = client.cookies["docket_login_csrf"]
+        bad = client.post("/review/login", data={"key": "dk_not-a-key", "csrf_token": token})
+        assert bad.status_code == 401 and "not a valid API key" in bad.text
+        # A sign-in form posted from elsewhere (no matching token) is refused, valid key or not.
+        forged = httpx.post(f"{server}/review/login",
+                            data={"key": api_keys["reviewer"], "csrf_token": token})
+        assert forged.status_code == 403 and "security token" in forged.text
+        assert "docket_session" not in forged.cookies
+
+
+def test_a_review_session_is_held_by_the_server_and_ends_with_sign_out_or_its_key(
+    server: str, browser: Any, api_keys: dict[str, str], database: str,
+) -> None:
+    from pipeline.storage.keys import create_key, revoke_key
+
+    with connect(database) as c:
+        key, secret = create_key(c, "test-short-lived-reviewer", "reviewer")
+    page = _sign_in(browser, server, secret)
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "docket_session"]
+    assert secret not in cookie["value"] and api_keys["reviewer"] not in cookie["value"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    with connect(database) as c:
+        row = c.execute("SELECT expires_at - created_at AS life, csrf_token FROM "
+                        "review_sessions WHERE key_id = %s", (key.id,)).fetchone()
+    assert row is not None and row["life"].total_seconds() == 12 * 3600
+    session = {"Cookie": f"docket_session={cookie['value']}"}
+    assert httpx.get(f"{server}/review", headers=session).status_code == 200
+
+    # A form without the session's CSRF token (another site posting it) is refused.
+    forged = httpx.post(f"{server}/review/logout", headers=session, data={})
+    assert forged.status_code == 403 and "security token" in forged.text
+    assert httpx.get(f"{server}/review", headers=session).status_code == 200  # still signed in
+    assert page.locator('header input[name="csrf_token"]').get_attribute(
+        "value") == row["csrf_token"]
+
+    # Signing out ends the session on the server: the old cookie no longer opens a page.
+    page.click("text=Sign out")
+    page.wait_for_url("**/review/login")
+    response = httpx.get(f"{server}/review", headers=session, follow_redirects=False)
+    assert response.status_code == 303 and "/review/login" in response.headers["location"]
+    page.close()
+
+    # Revoking the key ends its sessions.
+    page = _sign_in(browser, server, secret)
+    assert "Signed in as" in page.inner_text("header")
+    with connect(database) as c:
+        assert revoke_key(c, key.id)
+    page.goto(f"{server}/review")
+    assert "/review/login" in page.url
+    _shot(page, "session-ended")
+    page.close()
 
 
 def test_reviewer_corrects_a_receipt_in_the_browser(
@@ -174,8 +229,7 @@ def test_reviewer_corrects_a_receipt_in_the_browser(
     conn: psycopg.Connection,
 ) -> None:
     page = _sign_in(browser, server, api_keys["reviewer"])
-    cookie = next(c for c in page.context.cookies() if c["name"] == "docket_key")
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert any(c["name"] == "docket_session" for c in page.context.cookies())
 
     # The list shows the processed receipt with its status.
     row = page.locator(f'tr[data-document-id="{receipt_id}"]')

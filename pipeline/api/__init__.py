@@ -19,6 +19,7 @@ from pipeline.api import (
     review_api,
     review_pages,
     signin,
+    webhooks,
 )
 
 app = FastAPI(
@@ -33,6 +34,7 @@ app.include_router(lifecycle.router)
 app.include_router(extract_now.router)
 app.include_router(records.router)
 app.include_router(review_api.router)
+app.include_router(webhooks.router)
 app.include_router(signin.router)
 app.include_router(review_pages.router)
 health.install(app)

@@ -1,7 +1,7 @@
 """Who may call what: every endpoint but health needs an API key, and the key's role decides.
 
-A key comes in the `X-API-Key` header (programs) or the `docket_key` cookie (the review page,
-set by its sign-in form). Create keys with `docket keys create --role ROLE --name NAME`.
+A key comes in the `X-API-Key` header; the review pages use a session instead (see
+`pipeline.api.signin`). Create keys with `docket keys create --role ROLE --name NAME`.
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Security
-from fastapi.security import APIKeyCookie, APIKeyHeader
+from fastapi.security import APIKeyHeader
 
 from pipeline.storage.db import connect
 from pipeline.storage.keys import ApiKey, find_key
 
-COOKIE_NAME = "docket_key"
 _header = APIKeyHeader(name="X-API-Key", auto_error=False,
                        description="an API key from `docket keys create`")
-_cookie = APIKeyCookie(name=COOKIE_NAME, auto_error=False,
-                       description="set by the review page's sign-in form")
 
 # What each role may do; a permission names an action, and each endpoint requires one.
 PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -44,11 +41,8 @@ def key_for(secret: str | None) -> ApiKey | None:
         return find_key(conn, secret)
 
 
-def authenticate(
-    header: Annotated[str | None, Security(_header)],
-    cookie: Annotated[str | None, Security(_cookie)],
-) -> ApiKey:
-    secret = header or cookie
+def authenticate(header: Annotated[str | None, Security(_header)]) -> ApiKey:
+    secret = header
     if not secret:
         raise HTTPException(401, MISSING_KEY, headers={"WWW-Authenticate": "APIKey"})
     key = key_for(secret)

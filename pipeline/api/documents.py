@@ -21,6 +21,8 @@ from pipeline.settings import get_settings
 from pipeline.storage import documents, records
 from pipeline.storage.db import connect
 from pipeline.storage.documents import Status
+from pipeline.storage.keys import ApiKey
+from pipeline.webhooks import targets
 
 router = APIRouter(tags=["documents"], responses=ERROR_RESPONSES)
 
@@ -31,9 +33,15 @@ class UploadedDocument(BaseModel):
     duplicate: bool  # the same bytes were uploaded before: no new job
 
 
+class CallbackWebhook(BaseModel):
+    id: uuid.UUID  # its delivery log: GET /v1/webhooks/{id}/deliveries
+    secret: str = Field(description="signs each event (Docket-Signature); shown only here")
+
+
 class UploadResponse(BaseModel):
     batch_id: uuid.UUID
     documents: list[UploadedDocument]
+    webhook: CallbackWebhook | None = None
 
 
 class DocumentBase(BaseModel):
@@ -69,30 +77,37 @@ class BatchView(BaseModel):
     documents: list[dict[str, Any]]
 
 
-@router.post("/v1/documents", status_code=202, response_model=UploadResponse,
-             dependencies=[Depends(require("upload"))])
+@router.post("/v1/documents", status_code=202, response_model=UploadResponse)
 async def upload_documents(
+    key: Annotated[ApiKey, Depends(require("upload"))],
     files: Annotated[list[UploadFile], File(description="one or more documents")],
     document_type: Annotated[
         str | None, Form(description=f"type hint: {', '.join(doctypes.REGISTRY)}")
     ] = None,
+    callback_url: Annotated[str | None, Form(
+        description="a URL to POST signed events to: each document's end and the batch's "
+        "(see the webhook in the answer)")] = None,
 ) -> UploadResponse:
-    result = await receive(files, document_type)
+    result = await receive(files, document_type, key, callback_url=callback_url)
+    hook = result.webhook
     return UploadResponse(
         batch_id=result.batch_id,
         documents=[UploadedDocument(id=s.document_id, filename=s.filename,
                                     duplicate=s.duplicate) for s in result.stored],
+        webhook=CallbackWebhook(id=hook.id, secret=hook.secret) if hook else None,
     )
 
 
-async def receive(files: list[UploadFile], document_type: str | None,
-                  one_document: bool = False) -> BatchResult:
+async def receive(files: list[UploadFile], document_type: str | None, key: ApiKey,
+                  one_document: bool = False, callback_url: str | None = None) -> BatchResult:
     """Read, check, store and queue uploaded files, as `POST /v1/documents` does for all;
     `one_document`: refuse, before storing anything, an upload that holds more than one."""
     settings = get_settings()
     if document_type is not None and document_type not in doctypes.REGISTRY:
         raise HTTPException(422, f"Unknown document_type '{document_type}'; use one of: "
                             f"{', '.join(doctypes.REGISTRY)}")
+    if callback_url is not None and (problem := targets.problem(callback_url, settings)):
+        raise HTTPException(422, problem)
     if len(files) > settings.max_files_per_batch:
         raise HTTPException(413, f"At most {settings.max_files_per_batch} files per request.")
     uploads: list[Upload] = []
@@ -118,14 +133,14 @@ async def receive(files: list[UploadFile], document_type: str | None,
         raise HTTPException(415, f"{details} Supported types: {supported}.")
     try:
         with connect() as conn:
-            result = store_uploads(conn, uploads, settings, "api", document_type)
+            result = store_uploads(conn, uploads, settings, "api", document_type,
+                                   key_id=key.id, callback_url=callback_url)
     except DocumentError as exc:
         raise HTTPException(422, str(exc)) from exc
     refused = len(result.refused)  # kept as failed documents, also among `stored`
-    duplicates = sum(s.duplicate for s in result.stored)
     UPLOADS.labels("refused").inc(refused)
-    UPLOADS.labels("duplicate").inc(duplicates)
-    UPLOADS.labels("stored").inc(len(result.stored) - refused - duplicates)
+    UPLOADS.labels("duplicate").inc(len(result.stored) - refused - len(result.to_process))
+    UPLOADS.labels("stored").inc(len(result.to_process))
     enqueue(result.to_process)
     return result
 

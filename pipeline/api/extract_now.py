@@ -22,6 +22,7 @@ from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.settings import get_settings
 from pipeline.storage.db import connect
 from pipeline.storage.documents import UNFINISHED
+from pipeline.storage.keys import ApiKey
 
 router = APIRouter(tags=["documents"], responses=ERROR_RESPONSES)
 POLL_S = 0.25  # how often a waiting request looks at the document's status
@@ -35,23 +36,26 @@ class Pending(BaseModel):
 
 
 @router.post("/v1/extract", response_model=DocumentView,
-             dependencies=[Depends(require("upload"))],
              responses={202: {"model": Pending,
                               "description": "not finished within wait_s: poll Location"}})
 async def extract_now(
+    key: Annotated[ApiKey, Depends(require("upload"))],
     file: Annotated[UploadFile, File(description="one document")],
     document_type: Annotated[
         str | None, Form(description=f"type hint: {', '.join(doctypes.REGISTRY)}")
     ] = None,
     wait_s: Annotated[float | None, Form(
         ge=0, le=MAX_WAIT_S,
-        description="how long to wait for the record (default DOCKET_EXTRACT_WAIT_S)")] = None,
+        description="how long to wait for the record (default DOCKET_EXTRACT_WAIT_S, at most "
+        "DOCKET_EXTRACT_MAX_WAIT_S)")] = None,
 ) -> DocumentView | JSONResponse:
     """The document's record, fields (confidence, provenance), status and timings once a
     worker has finished it; 202 with its id if that takes longer than `wait_s`."""
-    result = await receive([file], document_type, one_document=True)
+    result = await receive([file], document_type, key, one_document=True)
     document_id = result.stored[0].document_id
-    wait = get_settings().extract_wait_s if wait_s is None else wait_s
+    settings = get_settings()
+    wait = min(settings.extract_wait_s if wait_s is None else wait_s,
+               settings.extract_max_wait_s)
     deadline = time.monotonic() + wait
     while True:
         view = await run_in_threadpool(_view, document_id)

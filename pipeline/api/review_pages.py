@@ -16,14 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline import doctypes, review
 from pipeline.api.errors import ERROR_RESPONSES
-from pipeline.api.signin import gate
+from pipeline.api.signin import CSRF_FIELD, csrf_problem, gate
 from pipeline.api.templating import templates
 from pipeline.review.page_images import NoPageImage, render_page
 from pipeline.settings import get_settings
 from pipeline.storage import documents
 from pipeline.storage.db import connect
 from pipeline.storage.documents import Status
-from pipeline.storage.keys import ApiKey
+from pipeline.storage.sessions import Session
 
 router = APIRouter(tags=["review"], responses=ERROR_RESPONSES)
 PER_PAGE = 50
@@ -38,9 +38,9 @@ def review_list(
     q: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    key = gate(request)
-    if isinstance(key, Response):
-        return key
+    session = gate(request)
+    if isinstance(session, Response):
+        return session
     status = status if status in list(Status) else None
     doc_type = type if type in doctypes.REGISTRY else None
     with connect() as conn:
@@ -48,28 +48,33 @@ def review_list(
     pages = max(1, -(-total // PER_PAGE))
     filters = {k: v for k, v in (("status", status), ("type", doc_type), ("q", q)) if v}
     return templates.TemplateResponse(request, "list.html", {
-        "key": key, "rows": rows, "total": total, "page": page, "pages": pages,
+        **_signed(session), "rows": rows, "total": total, "page": page, "pages": pages,
         "status": status, "type": doc_type, "q": q or "", "statuses": list(Status),
         "types": list(doctypes.REGISTRY), "filters": filters,
         "threshold": get_settings().confidence_threshold,
     })
 
 
-def _context(document_id: uuid.UUID, key: ApiKey) -> dict[str, Any] | None:
+def _signed(session: Session) -> dict[str, Any]:
+    """What every page shows of its session: who is signed in, the token its forms carry."""
+    return {"key": session.key, "csrf_token": session.csrf_token}
+
+
+def _context(document_id: uuid.UUID, session: Session) -> dict[str, Any] | None:
     """The document page's template context for this reviewer (None: no such document)."""
     with connect() as conn:
         page = review.document_page(conn, document_id, get_settings().confidence_threshold)
-    return None if page is None else {"key": key, **page}
+    return None if page is None else {**_signed(session), **page}
 
 
 @router.get("/review/documents/{document_id}", response_class=HTMLResponse,
             include_in_schema=False)
 def review_document(request: Request, document_id: uuid.UUID, saved: int | None = None
                     ) -> Response:
-    key = gate(request)
-    if isinstance(key, Response):
-        return key
-    context = _context(document_id, key)
+    session = gate(request)
+    if isinstance(session, Response):
+        return session
+    context = _context(document_id, session)
     if context is None:
         raise HTTPException(404, f"No document {document_id}.")
     if saved is not None:
@@ -81,20 +86,22 @@ def review_document(request: Request, document_id: uuid.UUID, saved: int | None 
 @router.post("/review/documents/{document_id}", response_class=HTMLResponse,
              include_in_schema=False)
 async def save_document(request: Request, document_id: uuid.UUID) -> Response:
-    key = gate(request)
-    if isinstance(key, Response):
-        return key
+    session = gate(request)
+    if isinstance(session, Response):
+        return session
     form = await request.form()
+    if (refused := csrf_problem(session, form.get(CSRF_FIELD))) is not None:
+        return refused
     edits = {name[len(FIELD_PREFIX):]: str(value) for name, value in form.multi_items()
              if name.startswith(FIELD_PREFIX)}
     run_id = str(form.get("run_id") or "")
     try:
         with connect() as conn:
             result = review.apply_corrections(
-                conn, document_id, edits, key, int(run_id) if run_id.isdigit() else None
+                conn, document_id, edits, session.key, int(run_id) if run_id.isdigit() else None
             )
     except (review.CorrectionError, review.StaleEdit, review.NotReviewable) as exc:
-        context = _context(document_id, key)
+        context = _context(document_id, session)
         if context is None:
             raise HTTPException(404, f"No document {document_id}.") from exc
         problems = exc.problems if isinstance(exc, review.CorrectionError) else {}
@@ -112,9 +119,9 @@ async def save_document(request: Request, document_id: uuid.UUID) -> Response:
 
 @router.get("/review/documents/{document_id}/pages/{number}.png", include_in_schema=False)
 def page_image(request: Request, document_id: uuid.UUID, number: int) -> Response:
-    key = gate(request)
-    if isinstance(key, Response):
-        return key
+    session = gate(request)
+    if isinstance(session, Response):
+        return session
     with connect() as conn:
         found = documents.original(conn, document_id)
     if found is None:

@@ -3,6 +3,7 @@
 - `documents`: migrate, ingest, run, status, extract, requeue, reprocess, worker, api
 - `models`: model prepare, router train | eval, adapters list | show | train | eval, eval
 - `keys`: keys create | list | revoke
+- `webhooks`: webhooks worker | deliveries
 - `analysts`: query, export
 - `common`: the consoles, the progress bar and the options they share
 
@@ -15,7 +16,7 @@ import os
 
 import typer
 
-from pipeline.cli import analysts, documents, keys, models
+from pipeline.cli import analysts, documents, keys, models, webhooks
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may come from a model hub at run time
 
@@ -36,5 +37,6 @@ app.add_typer(models.model_app, name="model")
 app.add_typer(models.router_app, name="router")
 app.add_typer(models.adapters_app, name="adapters")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(webhooks.webhooks_app, name="webhooks")
 
 __all__ = ["app"]

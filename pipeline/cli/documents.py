@@ -45,16 +45,22 @@ def _collect(paths: list[Path]) -> list[Any]:
         raise typer.Exit(2) from exc
 
 
-def _store(paths: list[Path], doc_type: str | None, source: str) -> Any:
+def _store(paths: list[Path], doc_type: str | None, source: str,
+           callback_url: str | None = None) -> Any:
     from pipeline.ingest import store_uploads
     from pipeline.settings import get_settings
     from pipeline.storage.db import connect
+    from pipeline.webhooks import targets
 
+    settings = get_settings()
+    if callback_url is not None and (problem := targets.problem(callback_url, settings)):
+        err.print(f"[red]{problem}[/]")
+        raise typer.Exit(2)
     uploads = _collect(paths)
     with connect() as conn, progress() as bar:
         task = bar.add_task("Storing", total=len(uploads))
-        result = store_uploads(conn, uploads, get_settings(), source, doc_type,
-                               progress=lambda _: bar.advance(task))
+        result = store_uploads(conn, uploads, settings, source, doc_type,
+                               progress=lambda _: bar.advance(task), callback_url=callback_url)
     for name, reason in result.refused:
         err.print(f"[yellow]refused[/] {name}: {reason}")
     return result
@@ -63,15 +69,20 @@ def _store(paths: list[Path], doc_type: str | None, source: str) -> Any:
 def ingest(
     paths: Paths,
     doc_type: TypeOption = None,
+    callback: Annotated[str | None, typer.Option(
+        help="POST signed events to this URL: each document's end and the batch's")] = None,
 ) -> None:
     """Store documents as one batch and queue them for the workers; prints the batch id."""
     from pipeline.queue import enqueue
 
-    result = _store(paths, doc_type, "cli")
+    result = _store(paths, doc_type, "cli", callback)
     queued = enqueue(result.to_process)
     duplicates = sum(s.duplicate for s in result.stored)
     err.print(f"{queued} queued, {duplicates} already known, {len(result.refused)} refused. "
               f"Follow it with: docket status {result.batch_id}")
+    if result.webhook is not None:
+        err.print(f"Events go to {callback}, signed with {result.webhook.secret} (shown only "
+                  f"now); their log: docket webhooks deliveries {result.webhook.id}")
     typer.echo(result.batch_id)
 
 

@@ -30,7 +30,7 @@ from pipeline import doctypes
 from pipeline.doctypes import DocType
 from pipeline.document import Document
 from pipeline.extract.provenance import FieldEvidence, line_offsets, place, value_spans
-from pipeline.storage import documents, records, reviews
+from pipeline.storage import documents, records, reviews, webhooks
 from pipeline.storage.documents import Status
 from pipeline.storage.keys import ApiKey
 from pipeline.storage.reviews import Change
@@ -298,7 +298,8 @@ def apply_corrections(
         reviews.save_corrections(conn, document_id, run["id"], new_run_id, changes, reviewer)
         reviews.save_training_example(conn, document_id, doctype.name, answer)
         status = Status.NEEDS_REVIEW if violations else Status.DONE
-        documents.set_status(conn, document_id, status, _reason(violations))
+        documents.set_status(conn, document_id, status, _reason(violations),
+                             webhooks.DOCUMENT_REVIEWED)
     return CorrectionResult(document_id, new_run_id, run["id"], status, _reason(violations),
                             changes, violations)
 

@@ -52,7 +52,7 @@ class RecordQuery(BaseModel):
     sort: str | None = Field(None, description="a sortable column; '-column' for descending. "
                              "Ties are broken by document_id, so pages are stable")
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10**12)
 
 
 @dataclass(frozen=True)

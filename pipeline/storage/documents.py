@@ -12,6 +12,7 @@ from psycopg import Connection
 from psycopg.types.json import Jsonb
 
 from pipeline.document import Document
+from pipeline.storage import webhooks
 
 
 class Status(StrEnum):
@@ -28,6 +29,7 @@ class Status(StrEnum):
 
 
 UNFINISHED = [Status.QUEUED, Status.PROCESSING]  # a list: psycopg sends it as an array
+FINISHED = (Status.DONE, Status.NEEDS_REVIEW, Status.FAILED)
 
 
 @dataclass
@@ -37,9 +39,13 @@ class Stored:
     duplicate: bool  # the same bytes were already a document
 
 
-def create_batch(conn: Connection[Any], source: str) -> uuid.UUID:
+def create_batch(conn: Connection[Any], source: str, key_id: uuid.UUID | None = None
+                 ) -> uuid.UUID:
+    """A new batch, uploaded with API key `key_id` (None: from the CLI); `webhooks.seal` it
+    once all its files are stored."""
     batch_id = uuid.uuid4()
-    conn.execute("INSERT INTO batches (id, source) VALUES (%s, %s)", (batch_id, source))
+    conn.execute("INSERT INTO batches (id, source, key_id) VALUES (%s, %s, %s)",
+                 (batch_id, source, key_id))
     return batch_id
 
 
@@ -114,13 +120,18 @@ def claim(conn: Connection[Any], document_id: uuid.UUID) -> dict[str, Any] | Non
 
 
 def set_status(
-    conn: Connection[Any], document_id: uuid.UUID, status: Status, error: str | None = None
+    conn: Connection[Any], document_id: uuid.UUID, status: Status, error: str | None = None,
+    event: str = webhooks.DOCUMENT_FINISHED,
 ) -> None:
-    """Set the status (a plain string is checked: an unknown one raises ValueError)."""
-    conn.execute(
-        "UPDATE documents SET status = %s, error = %s, updated_at = now() WHERE id = %s",
-        (Status(status), error, document_id),
-    )
+    """Set the status (a plain string is checked: an unknown one raises ValueError); a
+    terminal one writes its webhook `event` in the same transaction."""
+    with conn.transaction():
+        conn.execute(
+            "UPDATE documents SET status = %s, error = %s, updated_at = now() WHERE id = %s",
+            (Status(status), error, document_id),
+        )
+        if status in FINISHED:
+            webhooks.document_finished(conn, document_id, event)
 
 
 def set_document_type(

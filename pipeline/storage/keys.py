@@ -68,8 +68,12 @@ def list_keys(conn: Connection[Any]) -> list[dict[str, Any]]:
 
 
 def revoke_key(conn: Connection[Any], key_id: uuid.UUID) -> bool:
-    row = conn.execute(
-        "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL RETURNING id",
-        (key_id,),
-    ).fetchone()
+    """Revoke the key, and with it every review session signed in with it."""
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL "
+            "RETURNING id", (key_id,),
+        ).fetchone()
+        conn.execute("UPDATE review_sessions SET revoked_at = now() WHERE key_id = %s "
+                     "AND revoked_at IS NULL", (key_id,))
     return row is not None
