@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         default=8, ge=1, description="deliveries a webhook worker makes at once (threads)")
     webhook_dispatch_interval_s: float = Field(
         default=2, gt=0, description="how often a webhook worker looks for deliveries due")
+    scrub_key: str = Field(
+        default="", description="keys the surrogates that replace personal data in training "
+        "examples: the same original gets the same surrogate in every run (empty: a new key "
+        "each run, so surrogates match only within one)")
     review_session_hours: float = Field(
         default=12, gt=0, description="how long a review page sign-in lasts")
     analyst_database_url: str | None = Field(

@@ -25,7 +25,9 @@ def test_corrections_continue_the_adapter_they_correct(
     database: str, runtime: Any, settings: Any, api_keys: dict[str, str], tmp_path: Path,
 ) -> None:
     receipt = (f"BEAN THERE COFFEE\n8 Jalan Ampang, Kuala Lumpur\nDate: 02/03/2025\n"
-               f"Latte 2 x 4.50 9.00\nTOTAL RM 9.00\nRef {uuid.uuid4()}\n").encode()
+               f"Cashier: Siti Aminah  Tel: +60 12-345 6789\n"
+               f"Latte 2 x 4.50 9.00\nTOTAL RM 9.00\nVISA 4111 1111 1111 1111\n"
+               f"Ref {uuid.uuid4()}\n").encode()
     with connect(database) as conn:
         stored = add_document(conn, create_batch(conn, "test"), "bean.txt", receipt, "receipt")
     process_document(stored.document_id, runtime, settings)
@@ -42,6 +44,11 @@ def test_corrections_continue_the_adapter_they_correct(
     answer = json.loads(ours[0].text)
     assert answer["merchant_name"] == "BEAN THERE COFFEE" and answer["total"] == "9.00"
     assert "BEAN THERE COFFEE" in ours[0].prompt and ours[0].prompt.endswith("JSON: ")
+    # Personal data that is no field is replaced before anything trains on it.
+    for personal in ("Siti Aminah", "345 6789", "4111 1111 1111 1111"):
+        assert personal not in ours[0].prompt and personal not in ours[0].text
+    assert "Cashier: " in ours[0].prompt and "Tel: +60 1" in ours[0].prompt
+    assert summary["scrubbed"]["PERSON"] >= 1 and summary["scrubbed"]["CREDIT_CARD"] >= 1
     if answer["payment_method"] is None:  # a field the adapter never learned, left empty
         assert "payment_method" in ours[0].unscored
 
@@ -52,6 +59,7 @@ def test_corrections_continue_the_adapter_they_correct(
     manifest = json.loads((out / "manifest.json").read_text())
     committed = json.loads((ADAPTERS_DIR / "receipt" / "manifest.json").read_text())
     assert manifest["training"]["corrections"] == len(targets)
+    assert manifest["training"]["scrubbed"]["PHONE_NUMBER"] >= 1
     assert manifest["training"]["continued_from"]["adapter"] == "receipt"
     assert manifest["rank"] == committed["rank"] and manifest["layers"] == committed["layers"]
     before = load_file(str(ADAPTERS_DIR / "receipt" / "adapter_model.safetensors"))

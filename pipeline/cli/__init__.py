@@ -4,6 +4,7 @@
 - `models`: model prepare, router train | eval, adapters list | show | train | eval, eval
 - `keys`: keys create | list | revoke
 - `webhooks`: webhooks worker | deliveries
+- `scrub`: scrub text | eval (personal data out of training examples)
 - `analysts`: query, export
 - `common`: the consoles, the progress bar and the options they share
 
@@ -16,7 +17,7 @@ import os
 
 import typer
 
-from pipeline.cli import analysts, documents, keys, models, webhooks
+from pipeline.cli import analysts, documents, keys, models, scrub, webhooks
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may come from a model hub at run time
 
@@ -38,5 +39,6 @@ app.add_typer(models.router_app, name="router")
 app.add_typer(models.adapters_app, name="adapters")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(webhooks.webhooks_app, name="webhooks")
+app.add_typer(scrub.scrub_app, name="scrub")
 
 __all__ = ["app"]
