@@ -22,6 +22,7 @@ from pipeline.errors import DocumentError
 from pipeline.extract import Extraction, extract
 from pipeline.memory import release_free_memory
 from pipeline.settings import Settings
+from pipeline.slm import live_adapters
 from pipeline.slm.runtime import Runtime
 from pipeline.storage import documents, records
 from pipeline.storage.db import connect
@@ -144,6 +145,8 @@ def process_document(
                 f"the worker's memory limit, then `docket reprocess {document_id}`.",
             )
             return Status.FAILED
+        # A version promoted since the last document is bound now, without a restart.
+        live_adapters.sync(conn, runtime, settings.model_cache_dir / "adapter-versions")
         outcome = run_stages(
             claimed["data"], claimed["filename"], runtime, settings, claimed["type_hint"]
         )
@@ -173,7 +176,7 @@ def _run_row(outcome: Outcome, runtime: Runtime) -> dict[str, Any]:
     return {
         "model": runtime.name,
         "model_sha256": runtime.model_sha256,
-        "adapter": generation.adapter,
+        "adapter": _adapter_label(runtime, generation.adapter),
         "classifier": outcome.classification.method,
         "classifier_confidence": outcome.classification.confidence,
         "timings_ms": outcome.timings_ms,
@@ -186,6 +189,12 @@ def _run_row(outcome: Outcome, runtime: Runtime) -> dict[str, Any]:
         "valid": outcome.extraction.valid,
         "violations": outcome.violations_json(),
     }
+
+
+def _adapter_label(runtime: Runtime, name: str | None) -> str | None:
+    """`receipt` for the committed adapter, `receipt@v3` for a promoted version."""
+    version = live_adapters.loaded_version(runtime, name) if name else None
+    return f"{name}@v{version}" if version else name
 
 
 def fail_timeout(document_id: uuid.UUID, settings: Settings) -> None:

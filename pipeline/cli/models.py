@@ -107,9 +107,30 @@ def adapters_train(
             if not err.is_terminal and (n % 10 == 0 or n == total):  # a log, not a screen
                 err.print(f"step {n}/{total} loss {loss:.3f} {bar.tasks[-1].elapsed:.0f} s")
 
-        manifest = train(job.targets, output or ADAPTERS_DIR / job.doc_type, settings,
+        folder = output or ADAPTERS_DIR / job.doc_type
+        manifest = train(job.targets, folder, settings,
                          TrainConfig(epochs=epochs), job.summary, step, job.init_adapter)
     console.print_json(data=manifest["training"])
+    _store_version(job.doc_type, folder)
+
+
+def _store_version(doc_type: str, folder: Path) -> None:
+    """Every training run becomes a version in Postgres, for workers elsewhere to get once
+    it is promoted; without a database the folder is still there to register later."""
+    import psycopg
+
+    from pipeline.storage import adapter_versions
+    from pipeline.storage.db import connect
+
+    try:
+        with connect() as conn:
+            version = adapter_versions.store(conn, doc_type, folder, "docket adapters train")
+    except psycopg.Error as exc:
+        err.print(f"[yellow]Not stored as a version ({exc}); run `docket adapters register "
+                  f"{doc_type} --from {folder}` when the database is reachable.[/]")
+        return
+    err.print(f"Stored as {doc_type} version {version}; make it current with `docket adapters "
+              f"promote {doc_type} {version}` (refused if it is worse).")
 
 
 @adapters_app.command("list")
@@ -245,3 +266,123 @@ def _print_eval(result: dict[str, Any]) -> None:
     console.print(curve)
     if "context_recall" in result:
         console.print(f"labelled values in the model's context: {result['context_recall']}")
+
+
+@adapters_app.command("register")
+def adapters_register(
+    doc_type: Annotated[str, typer.Argument(help="the adapter's name (its type's)")],
+    source: Annotated[Path | None, typer.Option(
+        "--from", help="a trained adapter folder (default: adapters/<name>/)")] = None,
+) -> None:
+    """Store an adapter folder in Postgres as the adapter's next version (training does it
+    for every run); workers use it once it is promoted."""
+    from pipeline.slm.adapters import ADAPTERS_DIR
+    from pipeline.storage import adapter_versions
+    from pipeline.storage.db import connect
+
+    folder = source or ADAPTERS_DIR / doc_type
+    if not (folder / "adapter_model.safetensors").is_file():
+        err.print(f"[red]{folder} holds no trained adapter (adapter_model.safetensors)[/]")
+        raise typer.Exit(2)
+    with connect() as conn:
+        version = adapter_versions.store(conn, doc_type, folder, "docket adapters register")
+    err.print(f"{doc_type} version {version} stored; promote it with "
+              f"`docket adapters promote {doc_type} {version}`")
+    typer.echo(version)
+
+
+@adapters_app.command("versions")
+def adapters_versions(doc_type: Annotated[str, typer.Argument(help="the adapter's name")]
+                      ) -> None:
+    """The adapter's versions in Postgres, which is current, and every decision."""
+    from pipeline.storage import adapter_versions
+    from pipeline.storage.db import connect
+
+    with connect() as conn:
+        versions = adapter_versions.listing(conn, doc_type)
+        current = adapter_versions.current(conn).get(doc_type)
+        decisions = adapter_versions.history(conn, doc_type)
+    now = current.version if current else None
+    table = Table("version", "current", "weights", "stored by", "at")
+    table.add_row("committed", "yes" if now is None else "", "adapters/" + doc_type, "git", "")
+    for v in versions:
+        table.add_row(str(v["version"]), "yes" if v["version"] == now else "", v["sha256"][:12],
+                      v["created_by"], f"{v['created_at']:%Y-%m-%d %H:%M}")
+    console.print(table)
+    for d in decisions:
+        console.print(f"{d['decided_at']:%Y-%m-%d %H:%M} {d['action']} "
+                      f"{d['version'] or 'committed'} by {d['decided_by']}: {d['reason']}")
+
+
+@adapters_app.command("promote")
+def adapters_promote(
+    doc_type: Annotated[str, typer.Argument(help="the adapter's name")],
+    version: Annotated[int, typer.Argument(help="a stored version")],
+    limit: Annotated[int, typer.Option(
+        help="dev documents of each of the type's datasets to compare on")] = 20,
+    margin: Annotated[float, typer.Option(
+        help="refuse if any labelled field's accuracy drops by more than this")] = 0.02,
+) -> None:
+    """Make a version current, if it is no worse than the current one on the type's dev
+    documents (field by field); running workers use it from their next document."""
+    from pipeline.settings import get_settings
+    from pipeline.slm.factory import get_runtime
+    from pipeline.slm.live_adapters import sync
+    from pipeline.storage.db import connect
+    from pipeline.training.promotion import promote
+
+    settings = get_settings()
+    cache = settings.model_cache_dir / "adapter-versions"
+    with err.status(f"Loading {settings.model}…"):
+        runtime = get_runtime(settings)
+    with connect() as conn, err.status(f"Comparing {doc_type} v{version} with the current "
+                                       f"version on {limit} dev documents a dataset…"):
+        sync(conn, runtime, cache)
+        try:
+            decision = promote(conn, doc_type, version, runtime, settings, cache, limit,
+                               margin, "docket adapters promote")
+        except (LookupError, RuntimeError) as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from None
+    console.print_json(data=decision.comparison)
+    if not decision.promoted:
+        err.print(f"[red]Refused[/]: {decision.reason}")
+        raise typer.Exit(1)
+    err.print(f"[green]Promoted[/] {doc_type} v{version}: {decision.reason}")
+
+
+@adapters_app.command("rollback")
+def adapters_rollback(doc_type: Annotated[str, typer.Argument(help="the adapter's name")]
+                      ) -> None:
+    """Go back to the version that was current before this one (or the committed adapter)."""
+    from pipeline.storage import adapter_versions
+    from pipeline.storage.db import connect
+
+    with connect() as conn:
+        found, version_id = adapter_versions.rollback_target(conn, doc_type)
+        if not found:
+            err.print(f"[red]{doc_type} has no promoted version to roll back from[/]")
+            raise typer.Exit(1)
+        adapter_versions.decide(conn, doc_type, version_id, "rollback",
+                                "docket adapters rollback", "rolled back by hand")
+        now = adapter_versions.current(conn).get(doc_type)
+    version = now.version if now else None
+    err.print(f"{doc_type} is now " + (f"version {version}" if version else
+                                       "the committed adapter (adapters/" + doc_type + ")"))
+
+
+@adapters_app.command("freeze")
+def adapters_freeze(
+    doc_type: Annotated[str, typer.Argument(help="a document type")],
+    count: Annotated[int, typer.Option(min=1, help="reviewed documents to set aside")] = 20,
+) -> None:
+    """Set reviewed documents aside as the type's regression set: every promotion is checked
+    on them, and no adapter trains on them from now on."""
+    from pipeline.storage import adapter_versions
+    from pipeline.storage.db import connect
+
+    with connect() as conn:
+        added = adapter_versions.freeze(conn, doc_type, count)
+        total = len(adapter_versions.regression_set(conn, doc_type))
+    err.print(f"{added} reviewed {doc_type}s set aside; the regression set holds {total}")
+    typer.echo(total)

@@ -148,6 +148,14 @@ class OnnxRuntime(Runtime):
         self.load_s = time.perf_counter() - started
         log.info("Loaded %s (onnx int8) in %.1f s", self.name, self.load_s)
 
+    def load_adapter(self, adapter: adapter_store.Adapter) -> None:
+        import onnxruntime as ort
+
+        path = onnx_adapters.convert(adapter, self.export.lora_inputs)
+        self._lora_inputs[adapter.name] = ort.AdapterFormat.read_adapter(
+            str(path)).get_parameters()
+        self.adapters[adapter.name] = adapter
+
     @contextmanager
     def using(self, adapter: str | None) -> Iterator[None]:
         """Run the enclosed calls with this adapter bound (None: the plain base model)."""

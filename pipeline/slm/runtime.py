@@ -160,5 +160,10 @@ class Runtime:
         raise NotImplementedError
         yield
 
+    def load_adapter(self, adapter: adapter_store.Adapter) -> None:
+        """Hold `adapter` under its name from now on, in place of what was there (a new
+        version of it): the next `using(adapter.name)` runs it. The base stays loaded."""
+        raise NotImplementedError
+
     def embed(self, text: str, max_tokens: int = 256) -> np.ndarray:
         raise NotImplementedError

@@ -55,6 +55,18 @@ class TorchRuntime(Runtime):
         self.load_s = time.perf_counter() - started
         log.info("Loaded %s (torch) in %.1f s", self.name, self.load_s)
 
+    def load_adapter(self, adapter: adapter_store.Adapter) -> None:
+        from peft import PeftModel
+
+        if not self.adapters:
+            self.model = PeftModel.from_pretrained(self.base, str(adapter.path),
+                                                   adapter_name=adapter.name).eval()
+        else:
+            if adapter.name in self.adapters:
+                self.model.delete_adapter(adapter.name)
+            self.model.load_adapter(str(adapter.path), adapter_name=adapter.name)
+        self.adapters[adapter.name] = adapter
+
     @contextmanager
     def using(self, adapter: str | None) -> Iterator[None]:
         """Run the enclosed calls with this adapter active (None: the plain base model)."""

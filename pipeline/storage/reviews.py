@@ -69,7 +69,10 @@ def training_examples(conn: Connection[Any], document_type: str) -> list[dict[st
     return conn.execute(
         """SELECT t.document_id, t.draft, d.content, t.updated_at
            FROM training_examples t JOIN documents d ON d.id = t.document_id
-           WHERE t.document_type = %s AND d.content IS NOT NULL ORDER BY t.updated_at""",
+           WHERE t.document_type = %s AND d.content IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM regression_documents g  -- set aside: never trained on
+                             WHERE g.document_id = t.document_id)
+           ORDER BY t.updated_at""",
         (document_type,),
     ).fetchall()
 
