@@ -181,19 +181,9 @@ def store_uploads(
             )
             if not stored.duplicate:
                 result.to_process.append(stored.document_id)
-        if stored.duplicate:
-            _finished_before(conn, stored, result.batch_id)
         result.stored.append(stored)
         if progress:
             progress(upload)
     webhooks.seal(conn, result.batch_id)
     return result
 
-
-def _finished_before(conn: Connection[Any], stored: documents.Stored,
-                     batch_id: uuid.UUID) -> None:
-    """This batch's webhooks hear of a document that had finished before it was uploaded
-    again (one still in progress reaches them when it finishes)."""
-    with conn.transaction():
-        if documents.lock(conn, stored.document_id) in documents.FINISHED:
-            webhooks.document_finished(conn, stored.document_id, batch_id=batch_id)

@@ -146,7 +146,10 @@ def process_document(
             )
             return Status.FAILED
         # A version promoted since the last document is bound now, without a restart.
-        live_adapters.sync(conn, runtime, settings.model_cache_dir / "adapter-versions")
+        try:
+            live_adapters.sync(conn, runtime, settings.model_cache_dir / "adapter-versions")
+        except (OSError, ValueError, LookupError) as exc:  # keep serving what is loaded
+            log.error("the current adapter versions could not be loaded: %s", exc)
         outcome = run_stages(
             claimed["data"], claimed["filename"], runtime, settings, claimed["type_hint"]
         )

@@ -95,7 +95,7 @@ def test_versions_are_gated_promoted_picked_up_and_rolled_back(
     assert worse == sound + 1
 
     try:
-        refused = _docket("adapters", "promote", "receipt", str(worse), "--limit", "4")
+        refused = _docket("adapters", "promote", "receipt", str(worse), "--limit", "3")
         assert refused.returncode == 1 and "Refused" in refused.stderr, refused.stderr[-3000:]
         with connect(database) as conn:
             assert "receipt" not in adapter_versions.current(conn)  # still the committed one
@@ -106,7 +106,7 @@ def test_versions_are_gated_promoted_picked_up_and_rolled_back(
         assert any(f["candidate"] < f["current"] for f in fields.values())
         assert {"regression:total", "sroie:total"} <= set(fields)  # both sets compared
 
-        promoted = _docket("adapters", "promote", "receipt", str(sound), "--limit", "4")
+        promoted = _docket("adapters", "promote", "receipt", str(sound), "--limit", "3")
         assert promoted.returncode == 0, promoted.stderr[-3000:]
         assert _receipt_run(database)["adapter"] == f"receipt@v{sound}"  # no restart
 

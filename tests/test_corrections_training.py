@@ -45,7 +45,7 @@ def test_corrections_continue_the_adapter_they_correct(
     assert answer["merchant_name"] == "BEAN THERE COFFEE" and answer["total"] == "9.00"
     assert "BEAN THERE COFFEE" in ours[0].prompt and ours[0].prompt.endswith("JSON: ")
     # Personal data that is no field is replaced before anything trains on it.
-    for personal in ("Siti Aminah", "345 6789", "4111 1111 1111 1111"):
+    for personal in ("Siti Aminah", "345 6789", "1111 1111 1111"):  # "VISA 4111" may be a value
         assert personal not in ours[0].prompt and personal not in ours[0].text
     assert "Cashier: " in ours[0].prompt and "Tel: +60 1" in ours[0].prompt
     assert summary["scrubbed"]["PERSON"] >= 1 and summary["scrubbed"]["CREDIT_CARD"] >= 1

@@ -82,3 +82,23 @@ def test_the_labelled_set_on_real_documents(settings) -> None:  # type: ignore[n
     assert sum(report.planted.values()) >= 24
     assert report.recall >= 0.9, report.missed
     assert report.intact >= 0.99, report.broken_fields
+
+
+def test_part_of_a_record_value_is_never_replaced() -> None:
+    """The record holds "John Smith": "Dear Mr. Smith" keeps its "Smith" in the prompt, and the
+    answer keeps the value whole."""
+    scrubber = Scrubber(b"k")
+    text = "Agreement signed by John Smith.\nDear Mr. Smith, call Maria Gonzalez.\n"
+    result = scrubber.scrub(text, protected=["John Smith"])
+    assert [f.text for f in result.findings] == ["Maria Gonzalez"]
+    assert "Mr. Smith" in result.text and "John Smith" in result.text
+    answer = scrubber.apply('{"party": "John Smith", "other": "Maria Gonzalez"}',
+                            result.surrogates)
+    assert '"party": "John Smith"' in answer and "Maria Gonzalez" not in answer
+
+
+def test_what_a_record_value_leaves_of_a_card_number_is_still_replaced() -> None:
+    text = "Paid VISA 4111 1111 1111 1111 today\n"
+    result = Scrubber(b"k").scrub(text, protected=["VISA 4111"])
+    assert result.text.startswith("Paid VISA 4111 ") and "1111 1111 1111" not in result.text
+    assert re.fullmatch(r"Paid VISA 4111 \d{4} \d{4} \d{4} today\n", result.text)

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from pipeline import doctypes
@@ -106,7 +107,8 @@ async def receive(files: list[UploadFile], document_type: str | None, key: ApiKe
     if document_type is not None and document_type not in doctypes.REGISTRY:
         raise HTTPException(422, f"Unknown document_type '{document_type}'; use one of: "
                             f"{', '.join(doctypes.REGISTRY)}")
-    if callback_url is not None and (problem := targets.problem(callback_url, settings)):
+    if callback_url is not None and (
+            problem := await run_in_threadpool(targets.problem, callback_url, settings)):
         raise HTTPException(422, problem)
     if len(files) > settings.max_files_per_batch:
         raise HTTPException(413, f"At most {settings.max_files_per_batch} files per request.")

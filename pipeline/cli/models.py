@@ -4,6 +4,7 @@ and `docket eval` (the whole pipeline on a dataset's dev split; `pipeline.cli` r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -81,12 +82,13 @@ def adapters_train(
         help="generated, fully labelled documents added (default: the dataset's)")] = None,
     limit: Annotated[int | None, typer.Option(
         help="at most this many documents of each dataset")] = None,
-    output: Annotated[Path | None, typer.Option(help="default: adapters/<type>/")] = None,
+    output: Annotated[Path | None, typer.Option(
+        help="where to write it (default: a run folder under the model cache; "
+        "adapters/<type> replaces the committed adapter)")] = None,
 ) -> None:
     """Train a LoRA adapter for a document type on Docket's own conversion of labelled data,
     on reviewers' corrections, or both."""
     from pipeline.settings import get_settings
-    from pipeline.slm.adapters import ADAPTERS_DIR
     from pipeline.training.job import plan
     from pipeline.training.lora import TrainConfig, train
 
@@ -107,7 +109,8 @@ def adapters_train(
             if not err.is_terminal and (n % 10 == 0 or n == total):  # a log, not a screen
                 err.print(f"step {n}/{total} loss {loss:.3f} {bar.tasks[-1].elapsed:.0f} s")
 
-        folder = output or ADAPTERS_DIR / job.doc_type
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+        folder = output or settings.model_cache_dir / "adapter-runs" / f"{job.doc_type}-{stamp}"
         manifest = train(job.targets, folder, settings,
                          TrainConfig(epochs=epochs), job.summary, step, job.init_adapter)
     console.print_json(data=manifest["training"])

@@ -11,6 +11,7 @@ rewritten whenever those change.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -66,8 +67,8 @@ def convert(adapter: Adapter, slots: dict[str, list[int]]) -> Path:
     fmt.set_adapter_version(1)
     fmt.set_model_version(1)
     fmt.set_parameters(parameters)
-    tmp = target.with_suffix(".tmp")
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")  # pool processes convert at once
     fmt.export_adapter(str(tmp))
-    tmp.rename(target)
+    os.replace(tmp, target)
     stamp.write_text(source_sha + "\n")
     return target

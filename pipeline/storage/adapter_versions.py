@@ -123,13 +123,13 @@ def rollback_target(conn: Connection[Any], adapter: str) -> tuple[bool, int | No
 
 def materialize(conn: Connection[Any], version_id: int, cache_dir: Path) -> Path:
     """The version's folder (config, weights, manifest), written once under `cache_dir`
-    by its weights' hash: what the runtime loads."""
+    (named by adapter, version and weights' hash): what the runtime loads."""
     row = conn.execute(
-        "SELECT sha256 FROM adapter_versions WHERE id = %s", (version_id,)
+        "SELECT adapter, version, sha256 FROM adapter_versions WHERE id = %s", (version_id,)
     ).fetchone()
     if row is None:
         raise LookupError(f"No adapter version {version_id}")
-    folder = cache_dir / row["sha256"]
+    folder = cache_dir / f"{row['adapter']}-v{row['version']}-{row['sha256'][:16]}"
     if (folder / MANIFEST).is_file():
         return folder
     full = conn.execute(

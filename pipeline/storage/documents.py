@@ -74,14 +74,18 @@ def add_document(
             (uuid.uuid4(), sha, filename, mime_type, len(data), type_hint),
         ).fetchone()
         duplicate = row is None
-        if duplicate:
-            row = conn.execute("SELECT id FROM documents WHERE sha256 = %s", (sha,)).fetchone()
+        if duplicate:  # locked: a worker finishing it now either sees this batch or not
+            row = conn.execute("SELECT id, status FROM documents WHERE sha256 = %s FOR UPDATE",
+                               (sha,)).fetchone()
         assert row is not None
-        conn.execute(
+        linked = conn.execute(
             """INSERT INTO batch_documents (batch_id, document_id, filename) VALUES (%s, %s, %s)
-               ON CONFLICT DO NOTHING""",
+               ON CONFLICT DO NOTHING RETURNING 1""",
             (batch_id, row["id"], filename),
-        )
+        ).fetchone()
+        if duplicate and linked and row["status"] in FINISHED:
+            # It finished before this upload: this batch's webhooks hear of it now, once.
+            webhooks.document_finished(conn, row["id"], batch_id=batch_id)
     return Stored(row["id"], filename, duplicate)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg import Connection
 
+from pipeline.storage import webhooks
 from pipeline.storage.documents import Status
 
 
@@ -113,6 +114,8 @@ def erase_document(conn: Connection[Any], document_id: uuid.UUID, erased_by: str
         conn.execute(  # a batch that held only this document goes with it
             """DELETE FROM batches t WHERE t.id = ANY(%s) AND NOT EXISTS
                (SELECT 1 FROM batch_documents b WHERE b.batch_id = t.id)""", (batches,))
+        for batch_id in batches:  # it may have been what the others waited for
+            webhooks.batch_if_finished(conn, batch_id)
         conn.execute(
             """INSERT INTO erasures (document_id, what, erased_by, key_id)
                VALUES (%s, 'document', %s, %s)""", (document_id, erased_by, key_id))

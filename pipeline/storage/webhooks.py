@@ -120,7 +120,7 @@ def document_finished(conn: Connection[Any], document_id: uuid.UUID,
                 conn, doc, hook)}, document_id=document_id)
     if batch_id is None:
         for batch in batches:
-            written += _batch_if_finished(conn, batch)
+            written += batch_if_finished(conn, batch)
     return written
 
 
@@ -129,10 +129,10 @@ def seal(conn: Connection[Any], batch_id: uuid.UUID) -> int:
     document does (perhaps already). Returns how many deliveries were written."""
     with conn.transaction():
         conn.execute("UPDATE batches SET sealed_at = now() WHERE id = %s", (batch_id,))
-        return _batch_if_finished(conn, batch_id)
+        return batch_if_finished(conn, batch_id)
 
 
-def _batch_if_finished(conn: Connection[Any], batch_id: uuid.UUID) -> int:
+def batch_if_finished(conn: Connection[Any], batch_id: uuid.UUID) -> int:
     """Write `batch.finished` once: the batch row's lock makes the last two finishers queue up,
     and the second sees the first's status."""
     batch = conn.execute(

@@ -103,10 +103,24 @@ def promote(conn: Connection[Any], name: str, version: int, runtime: Runtime,
     if holding is None or loaded_version(runtime, name) != _current_version(conn, name):
         raise RuntimeError("The runtime does not hold the current version of "
                            f"'{name}'; sync it first (pipeline.slm.live_adapters.sync).")
-    current = field_figures(conn, name, runtime, settings, limit)
     folder = adapter_versions.materialize(conn, row["id"], cache_dir)
-    runtime.load_adapter(adapter_store.Adapter(
-        name, folder, json.loads((folder / adapter_versions.MANIFEST).read_text())))
+    candidate_adapter = adapter_store.Adapter(
+        name, folder, json.loads((folder / adapter_versions.MANIFEST).read_text()))
+    unusable = None
+    if candidate_adapter.manifest.get("base_model_sha256") != runtime.model_sha256:
+        unusable = "it was trained on other base weights than the workers run"
+    else:
+        try:  # what a worker would do with it: fail here, not on every document
+            runtime.load_adapter(candidate_adapter)
+        except (ValueError, OSError) as exc:
+            unusable = f"it cannot be loaded ({exc})"
+        finally:
+            runtime.load_adapter(holding)
+    if unusable:
+        adapter_versions.decide(conn, name, row["id"], "refuse", decided_by, unusable)
+        return Decision(name, version, False, unusable)
+    current = field_figures(conn, name, runtime, settings, limit)
+    runtime.load_adapter(candidate_adapter)
     try:
         candidate = field_figures(conn, name, runtime, settings, limit)
     finally:

@@ -69,6 +69,7 @@ class Finding:
     start: int
     end: int
     text: str
+    partial: bool = False  # what is left of it beside a record's value: replaced letter by letter
 
 
 @dataclass
@@ -90,20 +91,28 @@ class Scrubber:
     # --- detection ------------------------------------------------------------------------
 
     def find(self, text: str, protected: Iterable[str] = ()) -> list[Finding]:
-        """Personal data in `text`, without what overlaps a `protected` value (the record's)."""
+        """Personal data in `text`, less the `protected` values (the record's) and their parts:
+        "Mr. Smith" stays when the record holds "John Smith"; of a card number whose first
+        digits the record holds ("VISA 4111"), the rest is still found."""
+        protected = list(protected)
         guarded = _spans_of(text, protected)
+        inside = " \n".join(value.casefold() for value in protected)
         findings = [*_presidio_findings(text), *_cards(text), *_possible_phones(text),
-                    *_national_ids(text),
-                    *_account_numbers(text), *_names(text)]
-        findings = [f for f in findings if not any(f.start < e and s < f.end for s, e in guarded)]
-        return _without_overlaps(findings)
+                    *_national_ids(text), *_account_numbers(text), *_names(text)]
+        kept = []
+        for f in findings:
+            if f.text.casefold() in inside:
+                continue
+            overlaps = sorted((s, e) for s, e in guarded if f.start < e and s < f.end)
+            kept += _outside(text, f, overlaps) if overlaps else [f]
+        return _without_overlaps(kept)
 
     def scrub(self, text: str, protected: Iterable[str] = ()) -> Scrubbed:
         """`text` with each finding replaced by its surrogate."""
         findings = self.find(text, protected)
         out, last, used = [], 0, {}
         for f in findings:
-            surrogate = self.surrogate(f.kind, f.text)
+            surrogate = self.surrogate("PART" if f.partial else f.kind, f.text)
             used[f.text] = surrogate
             out += [text[last:f.start], surrogate]
             last = f.end
@@ -112,8 +121,9 @@ class Scrubber:
 
     def apply(self, text: str, surrogates: dict[str, str]) -> str:
         """Replace these originals wherever they occur (the target, after the prompt)."""
-        for original in sorted(surrogates, key=len, reverse=True):
-            text = text.replace(original, surrogates[original])
+        for original in sorted(surrogates, key=len, reverse=True):  # whole words only
+            text = re.sub(rf"(?<!\w){re.escape(original)}(?!\w)",
+                          surrogates[original].replace("\\", r"\\"), text)
         return text
 
     # --- surrogates -----------------------------------------------------------------------
@@ -325,6 +335,25 @@ def _name_finding(text: str, start: int, name: str, cued: bool = False) -> Findi
         return None
     end = start + words[-1][1]
     return Finding("PERSON", start, end, text[start:end])
+
+
+def _outside(text: str, finding: Finding, guarded: list[tuple[int, int]]) -> list[Finding]:
+    """The pieces of a finding outside the record's values, each with at least 4 letters or
+    digits (less identifies no one)."""
+    pieces, at = [], finding.start
+    for start, end in [*guarded, (finding.end, finding.end)]:
+        if start > at:
+            pieces.append((at, min(start, finding.end)))
+        at = max(at, end)
+    out = []
+    for start, end in pieces:
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if sum(ch.isalnum() for ch in text[start:end]) >= 4:
+            out.append(Finding(finding.kind, start, end, text[start:end], partial=True))
+    return out
 
 
 def _spans_of(text: str, values: Iterable[str]) -> list[tuple[int, int]]:

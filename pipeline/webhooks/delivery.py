@@ -50,25 +50,33 @@ def attempt(delivery_id: uuid.UUID, settings: Settings) -> str | None:
 
 def _post(url: str, secret: str, event: str, delivery_id: uuid.UUID, body: bytes,
           settings: Settings) -> tuple[int | None, str | None]:
-    """POST the event; (status code, None) when the receiver took it, else the error."""
-    refused = targets.problem(url, settings)
-    if refused:
-        return None, refused
+    """POST the event to the checked address; (status code, None) when the receiver took it,
+    else the error. Only the status is kept of an answer, never its body: what an internal
+    service would say must not come back through the delivery log."""
+    refused, address = targets.pinned(url, settings)
+    if refused or address is None:
+        return None, refused or "no address to call"
+    target = httpx.URL(url)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
+        "Host": target.netloc.decode("ascii"),
         "Docket-Event": event,
         "Docket-Delivery": str(delivery_id),
         signing.HEADER: signing.signature(secret, body, int(time.time())),
     }
     try:
-        response = httpx.post(url, content=body, headers=headers, follow_redirects=False,
-                              timeout=settings.webhook_timeout_s)
-    except httpx.HTTPError as exc:
+        with httpx.Client(timeout=settings.webhook_timeout_s, follow_redirects=False) as client:
+            request = client.build_request(
+                "POST", target.copy_with(host=address), content=body, headers=headers,
+                extensions={"sni_hostname": target.host})  # TLS still checks the name
+            response = client.send(request, stream=True)  # the body is never read
+            response.close()
+    except Exception as exc:  # any failure is this attempt's, logged; the delivery goes on
         return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if 200 <= response.status_code < 300:
         return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}".strip()
+    return response.status_code, f"HTTP {response.status_code} {response.reason_phrase}".strip()
 
 
 def _retry_in(attempt_number: int, settings: Settings) -> float | None:
