@@ -82,12 +82,7 @@ def csrf_problem(session: Session, form_token: object) -> Response | None:
 
 @router.get("/review/login", response_class=HTMLResponse, include_in_schema=False)
 def login_form(request: Request, next: str | None = None) -> Response:
-    token = secrets.token_urlsafe(32)
-    response = templates.TemplateResponse(
-        request, "login.html", {"next": _safe_next(next), "csrf_token": token})
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True,
-                        samesite="strict", secure=_secure(request), path="/review/login")
-    return response
+    return _login_page(request, _safe_next(next), None, 200)
 
 
 @router.post("/review/login", response_class=HTMLResponse, include_in_schema=False)
@@ -116,7 +111,9 @@ async def login(request: Request) -> Response:
     return response
 
 
-def _login_page(request: Request, target: str, error: str, status: int) -> Response:
+def _login_page(request: Request, target: str, error: str | None, status: int) -> Response:
+    """The sign-in form, with its CSRF token in a hidden field and in a cookie it must match
+    (the token the browser already holds, or a new one)."""
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
     response = templates.TemplateResponse(
         request, "login.html", {"next": target, "error": error, "csrf_token": token},

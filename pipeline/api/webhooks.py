@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from psycopg import Connection
 from pydantic import BaseModel, Field
 
 from pipeline.api.access import allowed, require
@@ -126,9 +127,9 @@ def deliveries(
                     if row["status"] == "pending" else None}) for row in rows])
 
 
-def _owned(conn: object, webhook_id: uuid.UUID, key: ApiKey) -> None:
+def _owned(conn: Connection[Any], webhook_id: uuid.UUID, key: ApiKey) -> None:
     """404 unless the webhook exists and is the key's own (or the key is an admin's): another
     key's webhooks are not even confirmed to exist."""
-    row = webhooks.get(conn, webhook_id)  # type: ignore[arg-type]
+    row = webhooks.get(conn, webhook_id)
     if row is None or (row["key_id"] != key.id and not allowed(key.role, "admin")):
         raise HTTPException(404, f"No webhook {webhook_id}.")

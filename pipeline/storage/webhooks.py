@@ -10,6 +10,7 @@ subscriptions of each key that uploaded it, and admins' subscriptions to everyth
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -109,15 +110,16 @@ def document_finished(conn: Connection[Any], document_id: uuid.UUID,
         "SELECT batch_id FROM batch_documents WHERE document_id = %s ORDER BY batch_id",
         (document_id,),
     )]
-    written, heard = 0, set()
+    heard: set[uuid.UUID] = set()
     for batch in batches:
         for hook in conn.execute(_BATCH_LISTENERS, {"event": event, "batch": batch,
                                                     "everyone": batch_id is None}).fetchall():
             if hook["id"] in heard:
                 continue
             heard.add(hook["id"])
-            written += _write(conn, hook["id"], event, {"document": _document_data(
-                conn, doc, hook)}, document_id=document_id)
+            _write(conn, hook["id"], event, {"document": _document_data(conn, doc, hook)},
+                   document_id=document_id)
+    written = len(heard)
     if batch_id is None:
         for batch in batches:
             written += batch_if_finished(conn, batch)
@@ -152,8 +154,9 @@ def batch_if_finished(conn: Connection[Any], batch_id: uuid.UUID) -> int:
                       "links": {"self": _link(f"/v1/batches/{batch_id}")}}}
     hooks = conn.execute(_BATCH_LISTENERS, {"event": BATCH_FINISHED, "batch": batch_id,
                                             "everyone": True}).fetchall()
-    return sum(_write(conn, hook["id"], BATCH_FINISHED, data, batch_id=batch_id)
-               for hook in hooks)
+    for hook in hooks:
+        _write(conn, hook["id"], BATCH_FINISHED, data, batch_id=batch_id)
+    return len(hooks)
 
 
 def _document_data(conn: Connection[Any], doc: dict[str, Any],
@@ -182,18 +185,15 @@ def _link(path: str) -> str:
 
 
 def _write(conn: Connection[Any], webhook_id: uuid.UUID, event: str, data: dict[str, Any],
-           document_id: uuid.UUID | None = None, batch_id: uuid.UUID | None = None) -> int:
+           document_id: uuid.UUID | None = None, batch_id: uuid.UUID | None = None) -> None:
     delivery_id = uuid.uuid4()
-    created = conn.execute("SELECT now() AS t").fetchone()
-    assert created is not None
-    payload = {"id": str(delivery_id), "type": event, "created_at": created["t"].isoformat(),
-               **data}
+    payload = {"id": str(delivery_id), "type": event,
+               "created_at": dt.datetime.now(dt.UTC).isoformat(), **data}
     conn.execute(
         """INSERT INTO webhook_deliveries (id, webhook_id, event, document_id, batch_id, payload)
            VALUES (%s, %s, %s, %s, %s, %s)""",
         (delivery_id, webhook_id, event, document_id, batch_id, Jsonb(payload)),
     )
-    return 1
 
 
 # The delivery side: the webhook worker claims what is due, and logs each attempt.

@@ -106,25 +106,23 @@ def promote(conn: Connection[Any], name: str, version: int, runtime: Runtime,
     folder = adapter_versions.materialize(conn, row["id"], cache_dir)
     candidate_adapter = adapter_store.Adapter(
         name, folder, json.loads((folder / adapter_versions.MANIFEST).read_text()))
-    unusable = None
+    unusable, candidate = None, {}
     if candidate_adapter.manifest.get("base_model_sha256") != runtime.model_sha256:
         unusable = "it was trained on other base weights than the workers run"
     else:
-        try:  # what a worker would do with it: fail here, not on every document
-            runtime.load_adapter(candidate_adapter)
-        except (ValueError, OSError) as exc:
-            unusable = f"it cannot be loaded ({exc})"
+        try:
+            try:  # what a worker would do with it: fail here, not on every document
+                runtime.load_adapter(candidate_adapter)
+            except (ValueError, OSError) as exc:
+                unusable = f"it cannot be loaded ({exc})"
+            else:
+                candidate = field_figures(conn, name, runtime, settings, limit)
         finally:
             runtime.load_adapter(holding)
     if unusable:
         adapter_versions.decide(conn, name, row["id"], "refuse", decided_by, unusable)
         return Decision(name, version, False, unusable)
     current = field_figures(conn, name, runtime, settings, limit)
-    runtime.load_adapter(candidate_adapter)
-    try:
-        candidate = field_figures(conn, name, runtime, settings, limit)
-    finally:
-        runtime.load_adapter(holding)
     worse, table = compare(current, candidate, margin)
     comparison = {"documents_per_dataset": limit, "margin": margin, "fields": table}
     if worse:

@@ -35,11 +35,12 @@ NAME_LOCALES = ("en_US", "en_GB", "en_IN", "de_DE", "fr_FR", "es_ES", "it_IT", "
 PHONE_REGIONS = ("US", "GB", "MY", "SG", "IN", "DE", "FR", "AU", "CA", "NL", "ES", "IT", "ID",
                  "PH", "HK", "CN", "JP", "BR")
 # Words that open a name; the capitalised words after them are the name.
-NAME_CUES = (r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mdm|Dato'?|Datuk|Tan Sri|Encik|Puan)\.?"
-             r"|(?:Attn|Attention|Name|Customer|Cashier|Served by|Server|Signed|Signature|"
-             r"Contact|Contact person|Prepared by|Issued to|Bill to|Ship to|Dear|Employee|"
-             r"Recipient|Patient|Member|Guest|Driver|Salesperson|Sales person|Agent|"
-             r"Host|Staff|Clerk|Operator)\s*[:,-]?")
+TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mdm|Dato'?|Datuk|Tan Sri|Encik|Puan)\.?"
+LABEL_CUES = (r"(?:Attn|Attention|Name|Customer|Cashier|Served by|Server|Signed|Signature|"
+              r"Contact|Contact person|Prepared by|Issued to|Bill to|Ship to|Dear|Employee|"
+              r"Recipient|Patient|Member|Guest|Driver|Salesperson|Sales person|Agent|"
+              r"Host|Staff|Clerk|Operator)\s*[:,-]?")
+NAME_CUES = f"{TITLES}|{LABEL_CUES}"
 COMPANY_WORDS = {"inc", "ltd", "llc", "llp", "plc", "corp", "corporation", "company", "co",
                  "sdn", "bhd", "gmbh", "ag", "sa", "bv", "nv", "pte", "limited", "group",
                  "holdings", "enterprise", "enterprises", "trading", "restaurant", "store",
@@ -293,7 +294,7 @@ def _names(text: str) -> list[Finding]:
     return [f for f in out if f is not None]
 
 
-_TITLE = re.compile(rf"^(?:{NAME_CUES.split('|(?:Attn')[0]})$", re.IGNORECASE)
+_TITLE = re.compile(rf"^{TITLES}$", re.IGNORECASE)
 
 
 @functools.cache

@@ -116,16 +116,17 @@ def _strings(label: str) -> list[str]:
 
 def _plant(key: str, text: str, values: list[str], rng: random.Random) -> LabelledText:
     lines = text.split("\n")
+    put = []
     for _ in range(rng.randint(3, 5)):
-        kind, line = _pii_line(rng)
+        kind, value, line = _pii_line(rng)
         lines.insert(rng.randint(0, len(lines)), line)
+        put.append((kind, value))
     text = "\n".join(lines)
     planted = []
-    for kind, value in _PLANTED_LAST:
+    for kind, value in put:
         at = text.find(value)
         if at >= 0:
             planted.append(Planted(kind, value, at, at + len(value)))
-    _PLANTED_LAST.clear()
     fields = sorted({v for v in values if _occurs(v, text)})
     return LabelledText(key, text, planted, fields)
 
@@ -135,10 +136,8 @@ def _occurs(value: str, text: str) -> bool:
     return " ".join(value.lower().split()) in " ".join(text.lower().split())
 
 
-_PLANTED_LAST: list[tuple[str, str]] = []  # what _pii_line put in, for _plant to place
-
-
-def _pii_line(rng: random.Random) -> tuple[str, str]:
+def _pii_line(rng: random.Random) -> tuple[str, str, str]:
+    """A line holding one value of personal data: (its kind, the value, the line)."""
     kind = rng.choice(["PERSON", "PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "CREDIT_CARD",
                        "IBAN_CODE", "ACCOUNT_NUMBER", "NATIONAL_ID"])
     faker = Faker(rng.choice(UNSEEN_NAME_LOCALES if rng.random() < 0.5 else SEEN_NAME_LOCALES))
@@ -181,8 +180,7 @@ def _pii_line(rng: random.Random) -> tuple[str, str]:
     else:
         value = _national_id(rng)
         template = rng.choice(["NRIC/ID: {}", "ID No. {}", "{}", "National ID {}"])
-    _PLANTED_LAST.append((kind, value))
-    return kind, template.format(value)
+    return kind, value, template.format(value)
 
 
 def _national_id(rng: random.Random) -> str:
