@@ -14,6 +14,9 @@ from celery import Celery
 from pipeline.settings import get_settings
 
 PROCESS_TASK = "docket.process_document"
+TRAINING_QUEUE = "docket.training"  # the trainer's own queue (workers/training_app.py)
+RETRAIN_CHECK_TASK = "docket.retrain_check"
+RETRAIN_RUN_TASK = "docket.retrain_run"
 
 
 @lru_cache
@@ -27,3 +30,8 @@ def enqueue(document_ids: Iterable[uuid.UUID]) -> int:
         _client().send_task(PROCESS_TASK, args=[str(document_id)])
         count += 1
     return count
+
+
+def request_training(adapter: str, requested_by: str) -> None:
+    """Ask the trainer for a run of `adapter` now (it runs when no other run is running)."""
+    _client().send_task(RETRAIN_RUN_TASK, args=[adapter, requested_by], queue=TRAINING_QUEUE)

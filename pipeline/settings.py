@@ -57,6 +57,32 @@ class Settings(BaseSettings):
         default="", description="keys the surrogates that replace personal data in training "
         "examples: the same original gets the same surrogate in every run (empty: a new key "
         "each run, so surrogates match only within one)")
+    retrain_min_corrections: int = Field(
+        default=20, ge=0, description="a type's adapter is retrained once this many reviewed "
+        "documents arrived since its last training run (0: never on a schedule)")
+    retrain_adapters: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="the adapters retrained on the schedule, comma "
+        "separated (empty: every type's)")
+    retrain_window: str = Field(
+        default="01:00-05:00", pattern=r"^$|^\d\d:\d\d-\d\d:\d\d$",
+        description="when scheduled retraining may start, HH:MM-HH:MM in retrain_timezone "
+        "(it may cross midnight; empty: any time)")
+    retrain_timezone: str = Field(default="UTC", description="the zone of retrain_window")
+    retrain_check_s: float = Field(
+        default=600, gt=0, description="how often the trainer looks for a type to retrain")
+    retrain_epochs: float = Field(
+        default=1.0, gt=0, description="passes over the corrections in a retraining run")
+    retrain_learning_rate: float = Field(
+        default=2e-4, gt=0, description="a retraining run's peak learning rate")
+    retrain_eval_documents: int = Field(
+        default=20, ge=1, description="dev documents of each of the type's datasets the gate "
+        "compares the new version and the current one on")
+    retrain_margin: float = Field(
+        default=0.02, ge=0, description="the gate refuses a new version when any labelled field "
+        "is worse than the current version's by more than this")
+    retrain_stale_s: float = Field(
+        default=1800, gt=0, description="a training run with no progress for this long is "
+        "taken for dead (its trainer stopped) and marked failed")
     review_session_hours: float = Field(
         default=12, gt=0, description="how long a review page sign-in lasts")
     analyst_database_url: str | None = Field(
@@ -122,7 +148,8 @@ class Settings(BaseSettings):
     task_soft_time_limit_s: int = 600
     task_time_limit_s: int = 660
 
-    @field_validator("webhook_allowed_hosts", "webhook_retry_schedule_s", mode="before")
+    @field_validator("webhook_allowed_hosts", "webhook_retry_schedule_s", "retrain_adapters",
+                     mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         """`a.example,b.example` in the environment: a list."""

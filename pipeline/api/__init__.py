@@ -19,6 +19,8 @@ from pipeline.api import (
     review_api,
     review_pages,
     signin,
+    training,
+    type_suggestions,
     webhooks,
 )
 
@@ -35,6 +37,8 @@ app.include_router(extract_now.router)
 app.include_router(records.router)
 app.include_router(review_api.router)
 app.include_router(webhooks.router)
+app.include_router(training.router)
+app.include_router(type_suggestions.router)
 app.include_router(signin.router)
 app.include_router(review_pages.router)
 health.install(app)

@@ -1,5 +1,5 @@
-"""The review pages (server-rendered HTML): the list of documents, one document's form, and
-its page images.
+"""The review pages (server-rendered HTML): the list of documents, one document's form, its
+page images, and the retraining runs that learn from the reviews.
 
 Every page is behind `signin.gate`. What a document's page shows is built by
 `pipeline.review.document_page`; saving the form goes through `pipeline.review` like the
@@ -15,12 +15,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline import doctypes, review
+from pipeline.api.access import allowed
 from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.api.signin import CSRF_FIELD, csrf_problem, gate
 from pipeline.api.templating import templates
+from pipeline.queue import request_training
 from pipeline.review.page_images import NoPageImage, render_page
 from pipeline.settings import get_settings
-from pipeline.storage import documents
+from pipeline.storage import documents, training_runs
 from pipeline.storage.db import connect
 from pipeline.storage.documents import Status
 from pipeline.storage.sessions import Session
@@ -45,14 +47,51 @@ def review_list(
     doc_type = type if type in doctypes.REGISTRY else None
     with connect() as conn:
         rows, total = review.queue(conn, status, doc_type, q or None, page, PER_PAGE)
+        running = [r for r in training_runs.listing(conn, limit=1) if r["status"] == "running"]
     pages = max(1, -(-total // PER_PAGE))
     filters = {k: v for k, v in (("status", status), ("type", doc_type), ("q", q)) if v}
     return templates.TemplateResponse(request, "list.html", {
         **_signed(session), "rows": rows, "total": total, "page": page, "pages": pages,
         "status": status, "type": doc_type, "q": q or "", "statuses": list(Status),
         "types": list(doctypes.REGISTRY), "filters": filters,
-        "threshold": get_settings().confidence_threshold,
+        "threshold": get_settings().confidence_threshold, "running": running,
     })
+
+
+@router.get("/review/training", response_class=HTMLResponse, include_in_schema=False)
+def training_page(request: Request, requested: str | None = None) -> Response:
+    """The retraining runs: a running one's stage and progress (the page refreshes itself
+    while one runs), then each outcome and its reason."""
+    session = gate(request)
+    if isinstance(session, Response):
+        return session
+    settings = get_settings()
+    with connect() as conn:
+        runs = training_runs.listing(conn, limit=50)
+    return templates.TemplateResponse(request, "training.html", {
+        **_signed(session), "runs": runs, "requested": requested,
+        "adapters": sorted({t.adapter for t in doctypes.REGISTRY.values() if t.adapter}),
+        "admin": allowed(session.key.role, "admin"), "settings": settings,
+        "running": any(r["status"] == "running" for r in runs),
+    })
+
+
+@router.post("/review/training", response_class=HTMLResponse, include_in_schema=False)
+async def request_training_run(request: Request) -> Response:
+    """An admin asks the trainer for a run now (whatever the window and the count)."""
+    session = gate(request)
+    if isinstance(session, Response):
+        return session
+    form = await request.form()
+    if (refused := csrf_problem(session, form.get(CSRF_FIELD))) is not None:
+        return refused
+    adapter = str(form.get("adapter") or "")
+    if not allowed(session.key.role, "admin"):
+        raise HTTPException(403, "Only an admin may start a training run.")
+    if adapter not in {t.adapter for t in doctypes.REGISTRY.values() if t.adapter}:
+        raise HTTPException(422, f"No adapter '{adapter}'.")
+    request_training(adapter, f"{session.key.name} on the review page")
+    return RedirectResponse(f"/review/training?requested={adapter}", status_code=303)
 
 
 def _signed(session: Session) -> dict[str, Any]:

@@ -5,6 +5,8 @@
 - `keys`: keys create | list | revoke
 - `webhooks`: webhooks worker | deliveries
 - `scrub`: scrub text | eval (personal data out of training examples)
+- `training`: training worker | run | status (retraining on corrections by itself)
+- `types`: types suggest | measure (new kinds among what the router calls unknown)
 - `analysts`: query, export
 - `common`: the consoles, the progress bar and the options they share
 
@@ -17,7 +19,16 @@ import os
 
 import typer
 
-from pipeline.cli import analysts, documents, keys, models, scrub, webhooks
+from pipeline.cli import (
+    analysts,
+    documents,
+    keys,
+    models,
+    scrub,
+    training,
+    types,
+    webhooks,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may come from a model hub at run time
 
@@ -40,5 +51,7 @@ app.add_typer(models.adapters_app, name="adapters")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(webhooks.webhooks_app, name="webhooks")
 app.add_typer(scrub.scrub_app, name="scrub")
+app.add_typer(training.training_app, name="training")
+app.add_typer(types.types_app, name="types")
 
 __all__ = ["app"]

@@ -28,6 +28,22 @@ def loaded_version(runtime: Runtime, name: str) -> int | None:
     return adapter.manifest.get("version") if adapter is not None else None
 
 
+def current_adapter(conn: Connection[Any], name: str, cache_dir: Path,
+                    adapters_dir: Path = adapter_store.ADAPTERS_DIR
+                    ) -> adapter_store.Adapter | None:
+    """The adapter's current version as a folder to load or continue training: the promoted
+    version (written once under `cache_dir`), else the committed one (None: neither)."""
+    current = adapter_versions.current(conn).get(name)
+    if current is None or current.version_id is None:
+        try:
+            return adapter_store.find(name, adapters_dir)
+        except ValueError:
+            return None
+    folder = adapter_versions.materialize(conn, current.version_id, cache_dir)
+    return adapter_store.Adapter(name, folder,
+                                 json.loads((folder / adapter_versions.MANIFEST).read_text()))
+
+
 def sync(conn: Connection[Any], runtime: Runtime, cache_dir: Path,
          adapters_dir: Path = adapter_store.ADAPTERS_DIR) -> list[str]:
     """Bind every adapter's current version where the runtime holds another; returns what
@@ -36,12 +52,9 @@ def sync(conn: Connection[Any], runtime: Runtime, cache_dir: Path,
     for name, current in adapter_versions.current(conn).items():
         if current.version == loaded_version(runtime, name):
             continue
-        if current.version_id is None:  # rolled back to the committed adapter
-            adapter = adapter_store.find(name, adapters_dir)
-        else:
-            folder = adapter_versions.materialize(conn, current.version_id, cache_dir)
-            adapter = adapter_store.Adapter(name, folder,
-                                            json.loads((folder / "manifest.json").read_text()))
+        adapter = current_adapter(conn, name, cache_dir, adapters_dir)
+        if adapter is None:
+            continue
         if adapter.manifest.get("base_model_sha256") != runtime.model_sha256:
             log.warning("adapter %s v%s was trained on other base weights; not loaded", name,
                         current.version)

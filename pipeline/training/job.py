@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.settings import Settings
-from pipeline.slm.adapters import available
+from pipeline.slm.adapters import Adapter, available
+from pipeline.storage.db import connect
 from pipeline.training import datasets
 from pipeline.training.targets import Target
 
@@ -47,7 +48,7 @@ def plan(doc_type: str | None, data: list[str] | None, from_corrections: bool, r
     if doc_type is None:
         raise ValueError("Which type? Give --type with --from-corrections alone.")
     job = TrainingJob(doc_type)
-    current = next((a for a in available() if a.name == doc_type), None)
+    current = _current_adapter(doc_type, settings) if from_corrections or resume else None
     summaries = []
     for dataset, folder, at_most in resolved:
         n_synthetic = dataset.default_synthetic if synthetic is None else synthetic
@@ -62,7 +63,6 @@ def plan(doc_type: str | None, data: list[str] | None, from_corrections: bool, r
                        "documents": sum(s["documents"] for s in summaries),
                        "synthetic": sum(s["synthetic"] for s in summaries)}
     if from_corrections:
-        from pipeline.storage.db import connect
         from pipeline.training.corrections import correction_targets
 
         unlearned = current.manifest.get("unlearned", []) if current else []
@@ -76,10 +76,26 @@ def plan(doc_type: str | None, data: list[str] | None, from_corrections: bool, r
     if current is not None and (resume or not data):
         job.init_adapter = current.path
         job.summary["continued_from"] = {
-            "adapter": current.name, "created_at": current.manifest.get("created_at"),
+            "adapter": current.name, "version": current.manifest.get("version"),
+            "created_at": current.manifest.get("created_at"),
             "training": current.manifest.get("training", {}),
         }
     return job
+
+
+def _current_adapter(doc_type: str, settings: Settings) -> Adapter | None:
+    """What "continue" starts from: the type's current version in Postgres (promoted, or the
+    committed folder), or the committed folder when the database cannot be reached."""
+    import psycopg
+
+    from pipeline.slm.live_adapters import current_adapter
+
+    try:
+        with connect() as conn:
+            return current_adapter(conn, doc_type,
+                                   settings.model_cache_dir / "adapter-versions")
+    except psycopg.OperationalError:
+        return next((a for a in available() if a.name == doc_type), None)
 
 
 def _limited(name: str) -> tuple[str, int | None]:

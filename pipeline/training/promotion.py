@@ -26,7 +26,7 @@ from pipeline.slm import adapters as adapter_store
 from pipeline.slm.live_adapters import loaded_version
 from pipeline.slm.runtime import Runtime
 from pipeline.storage import adapter_versions
-from pipeline.training.evaluation import evaluate
+from pipeline.training.evaluation import Progress, evaluate
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Decision:
 
 
 def field_figures(conn: Connection[Any], name: str, runtime: Runtime, settings: Settings,
-                  limit: int) -> dict[str, float]:
+                  limit: int, progress: Progress | None = None) -> dict[str, float]:
     """Each labelled field's accuracy, with the adapter the runtime holds now, on the first
     `limit` dev documents of every dataset of the adapter's type (`dataset:field`) and on the
     type's frozen regression set of reviewed documents (`regression:field`)."""
@@ -48,7 +48,12 @@ def field_figures(conn: Connection[Any], name: str, runtime: Runtime, settings: 
     for data in doctypes.DATASETS.values():
         if data.doc_type not in doc_types:
             continue
-        report = evaluate(data.name, runtime, settings, limit, zero_shot_limit=0)
+        def step(_mode: str, n: int, total: int, dataset: str = data.name) -> None:
+            if progress:
+                progress(dataset, n, total)
+
+        report = evaluate(data.name, runtime, settings, limit, zero_shot_limit=0,
+                          progress=step)
         for key, value in report["modes"]["adapter"]["fields"].items():
             figures[f"{data.name}:{key}"] = float(value)
     for doc_type in sorted(doc_types):
@@ -93,8 +98,9 @@ def compare(current: dict[str, float], candidate: dict[str, float], margin: floa
 
 def promote(conn: Connection[Any], name: str, version: int, runtime: Runtime,
             settings: Settings, cache_dir: Path, limit: int, margin: float,
-            decided_by: str) -> Decision:
-    """Evaluate, compare and decide; the runtime ends holding the current version again."""
+            decided_by: str, progress: Progress | None = None) -> Decision:
+    """Evaluate, compare and decide; the runtime ends holding the current version again.
+    `progress` hears ('candidate: DATASET' or 'current: DATASET', documents done, total)."""
     row = adapter_versions.get(conn, name, version)
     if row is None:
         raise LookupError(f"No version {version} of adapter '{name}'; see `docket adapters "
@@ -116,13 +122,15 @@ def promote(conn: Connection[Any], name: str, version: int, runtime: Runtime,
             except (ValueError, OSError) as exc:
                 unusable = f"it cannot be loaded ({exc})"
             else:
-                candidate = field_figures(conn, name, runtime, settings, limit)
+                candidate = field_figures(conn, name, runtime, settings, limit,
+                                          _labelled(progress, "candidate"))
         finally:
             runtime.load_adapter(holding)
     if unusable:
         adapter_versions.decide(conn, name, row["id"], "refuse", decided_by, unusable)
         return Decision(name, version, False, unusable)
-    current = field_figures(conn, name, runtime, settings, limit)
+    current = field_figures(conn, name, runtime, settings, limit,
+                            _labelled(progress, "current"))
     worse, table = compare(current, candidate, margin)
     comparison = {"documents_per_dataset": limit, "margin": margin, "fields": table}
     if worse:
@@ -134,6 +142,12 @@ def promote(conn: Connection[Any], name: str, version: int, runtime: Runtime,
     reason = f"no field worse by more than {margin:.2f}"
     adapter_versions.decide(conn, name, row["id"], "promote", decided_by, reason, comparison)
     return Decision(name, version, True, reason, comparison)
+
+
+def _labelled(progress: Progress | None, which: str) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda dataset, n, total: progress(f"{which}: {dataset}", n, total)
 
 
 def _current_version(conn: Connection[Any], name: str) -> int | None:

@@ -1,0 +1,113 @@
+"""Retraining runs in Postgres (migration 0011): what each one is doing now and how it ended.
+
+A partial unique index allows one `running` row at a time, whatever the type and however
+many trainers run: starting a run is inserting that row, and a second start while one runs
+fails there, not after minutes of training.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import psycopg
+from psycopg import Connection
+from psycopg.types.json import Jsonb
+
+RUNNING = "running"
+OUTCOMES = ("promoted", "refused", "failed")
+
+
+def start(conn: Connection[Any], adapter: str, triggered_by: str,
+          corrections: int | None) -> int | None:
+    """A new running run; None when another run is running."""
+    try:
+        row = conn.execute(
+            """INSERT INTO training_runs (adapter, triggered_by, corrections)
+               VALUES (%s, %s, %s) RETURNING id""",
+            (adapter, triggered_by, corrections),
+        ).fetchone()
+    except psycopg.errors.UniqueViolation:
+        return None
+    assert row is not None
+    return int(row["id"])
+
+
+def update(conn: Connection[Any], run_id: int, stage: str | None = None,
+           progress: dict[str, Any] | None = None, version_id: int | None = None) -> None:
+    """Record where the run is (its heartbeat too: `updated_at`)."""
+    conn.execute(
+        """UPDATE training_runs SET stage = coalesce(%s, stage),
+                  progress = coalesce(%s, progress),
+                  version_id = coalesce(%s, version_id), updated_at = now()
+           WHERE id = %s""",
+        (stage, Jsonb(progress) if progress is not None else None, version_id, run_id),
+    )
+
+
+def finish(conn: Connection[Any], run_id: int, status: str, reason: str) -> None:
+    assert status in OUTCOMES
+    conn.execute(
+        """UPDATE training_runs SET status = %s, reason = %s, stage = 'finished',
+                  finished_at = now(), updated_at = now()
+           WHERE id = %s AND status = 'running'""",
+        (status, reason, run_id),
+    )
+
+
+def mark_stale(conn: Connection[Any], stale_s: float) -> list[int]:
+    """Fail the running run whose trainer stopped reporting (killed, its machine gone), so
+    the one-at-a-time lock it holds is released."""
+    rows = conn.execute(
+        """UPDATE training_runs SET status = 'failed', stage = 'finished', finished_at = now(),
+                  reason = 'the trainer stopped: no progress for '
+                           || round(%s / 60.0) || ' min'
+           WHERE status = 'running' AND updated_at < now() - make_interval(secs => %s)
+           RETURNING id""",
+        (stale_s, stale_s),
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
+def listing(conn: Connection[Any], adapter: str | None = None,
+            limit: int = 20) -> list[dict[str, Any]]:
+    """Runs, newest first, with the number of the version each trained."""
+    return conn.execute(
+        """SELECT r.id, r.adapter, r.status, r.stage, r.progress, r.triggered_by,
+                  r.corrections, v.version, r.reason, r.started_at, r.updated_at,
+                  r.finished_at
+           FROM training_runs r LEFT JOIN adapter_versions v ON v.id = r.version_id
+           WHERE %s::text IS NULL OR r.adapter = %s ORDER BY r.id DESC LIMIT %s""",
+        (adapter, adapter, limit),
+    ).fetchall()
+
+
+def latest(conn: Connection[Any], adapter: str) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT status, started_at, finished_at FROM training_runs WHERE adapter = %s "
+        "ORDER BY id DESC LIMIT 1", (adapter,),
+    ).fetchone()
+
+
+def last_attempt(conn: Connection[Any], adapter: str) -> dt.datetime | None:
+    """When the latest run that reached a decision started: corrections since then are new."""
+    row = conn.execute(
+        """SELECT max(started_at) AS at FROM training_runs
+           WHERE adapter = %s AND status IN ('promoted', 'refused')""", (adapter,),
+    ).fetchone()
+    return row["at"] if row else None
+
+
+def new_corrections(conn: Connection[Any], document_type: str,
+                    since: dt.datetime | None) -> int:
+    """Reviewed documents of the type saved after `since` that training may use (converted,
+    not set aside for regression)."""
+    row = conn.execute(
+        """SELECT count(*) AS n FROM training_examples t JOIN documents d ON d.id = t.document_id
+           WHERE t.document_type = %s AND d.content IS NOT NULL
+             AND (%s::timestamptz IS NULL OR t.updated_at > %s)
+             AND NOT EXISTS (SELECT 1 FROM regression_documents g
+                             WHERE g.document_id = t.document_id)""",
+        (document_type, since, since),
+    ).fetchone()
+    return int(row["n"]) if row else 0

@@ -1,0 +1,182 @@
+"""Retraining by itself: once enough reviewed documents of a type arrived, scrub them, continue
+training the type's current adapter on them, and promote the result only past the gate.
+
+`check` is what the trainer's schedule (Celery beat, `workers/training_app.py`) calls; `run`
+is one run, also started by hand with `docket training run TYPE`. Each run is a row in
+`training_runs` that says its stage and progress as it goes (the API and the review page read
+it) and ends `promoted`, `refused` or `failed` with the reason. The row is also the lock that
+keeps it to one training job at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pipeline import doctypes
+from pipeline.settings import Settings
+from pipeline.slm.runtime import Runtime
+from pipeline.storage import training_runs
+from pipeline.storage.db import connect
+
+log = logging.getLogger(__name__)
+
+# A run that failed (a crash, a trainer killed) is tried again, but not before this long: a
+# failure that repeats should not take the trainer every few minutes.
+RETRY_FAILED_AFTER = dt.timedelta(hours=6)
+HEARTBEAT_S = 5.0  # progress is written at most this often (and on each new stage)
+
+Listener = Callable[[str, dict[str, Any]], None]  # stage, progress
+
+
+@dataclass
+class Outcome:
+    adapter: str
+    status: str  # promoted, refused, failed, or busy (another run held the lock)
+    reason: str
+    run_id: int | None = None
+    version: int | None = None
+
+
+def in_window(window: str, timezone: str, now: dt.datetime | None = None) -> bool:
+    """Whether `now` falls in 'HH:MM-HH:MM' (which may cross midnight); '' is always."""
+    if not window:
+        return True
+    start, end = (dt.time.fromisoformat(part) for part in window.split("-"))
+    local = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(timezone)).time()
+    return start <= local < end if start <= end else local >= start or local < end
+
+
+def due(settings: Settings, now: dt.datetime | None = None) -> list[tuple[str, int]]:
+    """The adapters with at least `retrain_min_corrections` new reviewed documents, most first,
+    as (adapter, new corrections)."""
+    from pipeline.slm.live_adapters import current_adapter
+
+    if settings.retrain_min_corrections <= 0:
+        return []
+    now = now or dt.datetime.now(dt.UTC)
+    found = []
+    with connect() as conn:
+        for doctype in doctypes.REGISTRY.values():
+            if not doctype.adapter or (settings.retrain_adapters
+                                       and doctype.adapter not in settings.retrain_adapters):
+                continue
+            last = training_runs.latest(conn, doctype.adapter)
+            if last and last["status"] == "failed" and \
+                    last["finished_at"] and now - last["finished_at"] < RETRY_FAILED_AFTER:
+                continue
+            since = training_runs.last_attempt(conn, doctype.adapter)
+            if since is None:  # never retrained here: what its current version learned from
+                adapter = current_adapter(conn, doctype.adapter,
+                                          settings.model_cache_dir / "adapter-versions")
+                learned_to = (adapter.manifest.get("training", {}).get("corrected_to")
+                              if adapter else None)
+                since = dt.datetime.fromisoformat(learned_to) if learned_to else None
+            count = training_runs.new_corrections(conn, doctype.name, since)
+            if count >= settings.retrain_min_corrections:
+                found.append((doctype.adapter, count))
+    return sorted(found, key=lambda item: -item[1])
+
+
+def check(settings: Settings, runtime: Callable[[], Runtime],
+          now: dt.datetime | None = None) -> Outcome | None:
+    """The schedule's tick: release a dead run's lock; inside the window, retrain the adapter
+    with the most new corrections (one; the next tick takes the next)."""
+    with connect() as conn:
+        for run_id in training_runs.mark_stale(conn, settings.retrain_stale_s):
+            log.warning("training run %s stopped reporting; marked failed", run_id)
+    if not in_window(settings.retrain_window, settings.retrain_timezone, now):
+        return None
+    candidates = due(settings, now)
+    if not candidates:
+        return None
+    adapter, count = candidates[0]
+    return run(adapter, settings, runtime, "schedule", count)
+
+
+def run(adapter: str, settings: Settings, runtime: Callable[[], Runtime], triggered_by: str,
+        corrections: int | None = None, listener: Listener | None = None) -> Outcome:
+    """One run: scrub and gather the corrections, continue the current version on them,
+    store the result as a version, and promote it if the gate lets it through."""
+    with connect() as conn:
+        run_id = training_runs.start(conn, adapter, triggered_by, corrections)
+    if run_id is None:
+        return Outcome(adapter, "busy", "another training run is running; one at a time")
+    report = _Reporter(run_id, listener)
+    try:
+        outcome = _train_and_decide(adapter, settings, runtime, report)
+    except Exception as exc:  # any failure ends the run, said plainly, and frees the lock
+        log.exception("training run %s failed", run_id)
+        outcome = Outcome(adapter, "failed", f"{type(exc).__name__}: {exc}")
+    outcome.run_id = run_id
+    with connect() as conn:
+        training_runs.finish(conn, run_id, outcome.status, outcome.reason)
+    log.info("training run %s of %s: %s (%s)", run_id, adapter, outcome.status, outcome.reason)
+    return outcome
+
+
+def _train_and_decide(adapter: str, settings: Settings, runtime: Callable[[], Runtime],
+                      report: _Reporter) -> Outcome:
+    from pipeline.slm.live_adapters import sync
+    from pipeline.storage import adapter_versions
+    from pipeline.training.job import plan
+    from pipeline.training.lora import TrainConfig, train
+    from pipeline.training.promotion import promote
+
+    doc_type = next(t.name for t in doctypes.REGISTRY.values() if t.adapter == adapter)
+    report("scrubbing", {})
+    job = plan(doc_type, None, True, False, None, None, settings)
+    report("training", {"examples": len(job.targets)})
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    folder = settings.model_cache_dir / "adapter-runs" / f"{adapter}-{stamp}"
+    train(job.targets, folder, settings,
+          TrainConfig(epochs=settings.retrain_epochs,
+                      learning_rate=settings.retrain_learning_rate),
+          job.summary,
+          lambda n, total, loss: report("training", {"step": n, "total": total,
+                                                     "loss": round(loss, 4)}),
+          job.init_adapter)
+    with connect() as conn:
+        version = adapter_versions.store(conn, adapter, folder, f"retraining run {report.run_id}")
+        stored = adapter_versions.get(conn, adapter, version)
+        assert stored is not None
+        report("evaluating", {}, version_id=stored["id"])
+        held = runtime()
+        cache = settings.model_cache_dir / "adapter-versions"
+        sync(conn, held, cache)
+        decision = promote(conn, adapter, version, held, settings, cache,
+                           settings.retrain_eval_documents, settings.retrain_margin,
+                           f"retraining run {report.run_id}",
+                           lambda which, n, total: report("evaluating", {
+                               "comparing": which, "step": n, "total": total}))
+    return Outcome(adapter, "promoted" if decision.promoted else "refused", decision.reason,
+                   version=version)
+
+
+class _Reporter:
+    """Writes the run's stage and progress to its row, at most every HEARTBEAT_S seconds
+    within a stage, and tells the listener (the CLI's bar) every time."""
+
+    def __init__(self, run_id: int, listener: Listener | None) -> None:
+        self.run_id = run_id
+        self.listener = listener
+        self.stage = ""
+        self.written = 0.0
+
+    def __call__(self, stage: str, progress: dict[str, Any],
+                 version_id: int | None = None) -> None:
+        if self.listener:
+            self.listener(stage, progress)
+        now = time.monotonic()
+        done = progress.get("step") == progress.get("total") and "step" in progress
+        if stage == self.stage and version_id is None and not done \
+                and now - self.written < HEARTBEAT_S:
+            return
+        self.stage, self.written = stage, now
+        with connect() as conn:
+            training_runs.update(conn, self.run_id, stage, progress, version_id)
