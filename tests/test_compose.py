@@ -28,9 +28,9 @@ def _config() -> dict:
 def test_compose_file_is_valid_and_commands_exist() -> None:
     config = _config()
     services = config["services"]
-    assert {"postgres", "redis", "api", "worker", "webhooks"} <= set(services)
+    assert {"postgres", "redis", "api", "worker", "webhooks", "trainer"} <= set(services)
     commands = get_command(app).commands  # type: ignore[attr-defined]
-    for name in ("api", "worker", "migrate", "webhooks"):
+    for name in ("api", "worker", "migrate", "webhooks", "trainer"):
         command = services[name]["command"]
         assert command[0] == "docket", name
         assert command[1] in commands, f"{name} runs 'docket {command[1]}', which does not exist"
@@ -39,7 +39,7 @@ def test_compose_file_is_valid_and_commands_exist() -> None:
             assert command[2] in group.commands, f"{name}: no 'docket {' '.join(command[1:3])}'"
     # --scale worker=N needs a worker with no fixed name or host port.
     assert "container_name" not in services["worker"] and "ports" not in services["worker"]
-    for name in ("api", "worker", "webhooks"):
+    for name in ("api", "worker", "webhooks", "trainer"):
         env = services[name]["environment"]
         assert env["DOCKET_DATABASE_URL"].startswith("postgresql://")
         assert env["DOCKET_BROKER_URL"].startswith("redis://")

@@ -134,6 +134,7 @@ def test_a_correction_on_the_review_page_becomes_a_promoted_version_and_a_worse_
     # Progress was visible through the API while it ran: training steps, then the gate.
     stages = [s["stage"] for s in seen]
     assert "training" in stages and "evaluating" in stages, stages
+    assert set(run["stage_seconds"]) == {"scrubbing", "training", "evaluating"}, run
     steps = [s["progress"] for s in seen if s["stage"] == "training" and "step" in s["progress"]]
     assert steps and all(0 < p["step"] <= p["total"] for p in steps), steps
     assert 19 in niceness, niceness  # its pool process yields the CPU to extraction

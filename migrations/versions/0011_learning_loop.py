@@ -21,6 +21,7 @@ CREATE TABLE training_runs (
                   CHECK (status IN ('running', 'promoted', 'refused', 'failed')),
     stage         text NOT NULL DEFAULT 'queued',   -- scrubbing, training, evaluating...
     progress      jsonb NOT NULL DEFAULT '{}',      -- step, total, loss of the stage
+    stage_seconds jsonb NOT NULL DEFAULT '{}',      -- how long each stage took
     triggered_by  text NOT NULL,
     corrections   integer,                          -- new corrections that triggered it
     version_id    bigint REFERENCES adapter_versions(id),

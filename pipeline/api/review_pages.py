@@ -72,7 +72,7 @@ def training_page(request: Request, requested: str | None = None) -> Response:
         **_signed(session), "runs": runs, "requested": requested,
         "adapters": sorted({t.adapter for t in doctypes.REGISTRY.values() if t.adapter}),
         "admin": allowed(session.key.role, "admin"), "settings": settings,
-        "running": any(r["status"] == "running" for r in runs),
+        "running": any(r["status"] == "running" for r in runs), "stages": training_runs.STAGES,
     })
 
 

@@ -32,6 +32,7 @@ class TrainingRun(BaseModel):
     progress: dict[str, Any] = Field(
         description="the stage's progress: step, total, loss (training); comparing, step, "
         "total (evaluating)")
+    stage_seconds: dict[str, float] = Field(description="how long each stage took so far")
     triggered_by: str
     corrections: int | None = Field(description="new corrections that started it")
     version: int | None = Field(description="the adapter version it trained")

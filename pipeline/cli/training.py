@@ -77,12 +77,15 @@ def training_status(
     with connect() as conn:
         runs = training_runs.listing(conn, doc_type, limit)
     table = Table("run", "adapter", "status", "stage", "progress", "version", "by", "started",
-                  "reason")
+                  "took", "reason")
     for r in runs:
         table.add_row(str(r["id"]), r["adapter"], r["status"], r["stage"],
                       describe_progress(r["progress"]) if r["status"] == "running" else "",
                       str(r["version"] or ""), r["triggered_by"],
-                      f"{r['started_at']:%Y-%m-%d %H:%M}", r["reason"] or "")
+                      f"{r['started_at']:%Y-%m-%d %H:%M}",
+                      " ".join(f"{k} {r['stage_seconds'][k]:.0f}s" for k in training_runs.STAGES
+                               if k in r["stage_seconds"]),
+                      r["reason"] or "")
     console.print(table)
 
 

@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 
 RUNNING = "running"
 OUTCOMES = ("promoted", "refused", "failed")
+STAGES = ("scrubbing", "training", "evaluating")  # in the order a run goes through them
 
 
 def start(conn: Connection[Any], adapter: str, triggered_by: str,
@@ -33,25 +34,25 @@ def start(conn: Connection[Any], adapter: str, triggered_by: str,
     return int(row["id"])
 
 
-def update(conn: Connection[Any], run_id: int, stage: str | None = None,
-           progress: dict[str, Any] | None = None, version_id: int | None = None) -> None:
+def update(conn: Connection[Any], run_id: int, stage: str, progress: dict[str, Any],
+           stage_seconds: dict[str, float], version_id: int | None = None) -> None:
     """Record where the run is (its heartbeat too: `updated_at`)."""
     conn.execute(
-        """UPDATE training_runs SET stage = coalesce(%s, stage),
-                  progress = coalesce(%s, progress),
+        """UPDATE training_runs SET stage = %s, progress = %s, stage_seconds = %s,
                   version_id = coalesce(%s, version_id), updated_at = now()
            WHERE id = %s""",
-        (stage, Jsonb(progress) if progress is not None else None, version_id, run_id),
+        (stage, Jsonb(progress), Jsonb(stage_seconds), version_id, run_id),
     )
 
 
-def finish(conn: Connection[Any], run_id: int, status: str, reason: str) -> None:
+def finish(conn: Connection[Any], run_id: int, status: str, reason: str,
+           stage_seconds: dict[str, float]) -> None:
     assert status in OUTCOMES
     conn.execute(
         """UPDATE training_runs SET status = %s, reason = %s, stage = 'finished',
-                  finished_at = now(), updated_at = now()
+                  stage_seconds = %s, finished_at = now(), updated_at = now()
            WHERE id = %s AND status = 'running'""",
-        (status, reason, run_id),
+        (status, reason, Jsonb(stage_seconds), run_id),
     )
 
 
@@ -73,7 +74,8 @@ def listing(conn: Connection[Any], adapter: str | None = None,
             limit: int = 20) -> list[dict[str, Any]]:
     """Runs, newest first, with the number of the version each trained."""
     return conn.execute(
-        """SELECT r.id, r.adapter, r.status, r.stage, r.progress, r.triggered_by,
+        """SELECT r.id, r.adapter, r.status, r.stage, r.progress, r.stage_seconds,
+                  r.triggered_by,
                   r.corrections, v.version, r.reason, r.started_at, r.updated_at,
                   r.finished_at
            FROM training_runs r LEFT JOIN adapter_versions v ON v.id = r.version_id

@@ -15,14 +15,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pipeline import doctypes
 from pipeline.settings import Settings
-from pipeline.slm.runtime import Runtime
 from pipeline.storage import training_runs
 from pipeline.storage.db import connect
+
+if TYPE_CHECKING:  # the API imports this module for its stages; it never loads a model
+    from pipeline.slm.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,7 @@ def run(adapter: str, settings: Settings, runtime: Callable[[], Runtime], trigge
         outcome = Outcome(adapter, "failed", f"{type(exc).__name__}: {exc}")
     outcome.run_id = run_id
     with connect() as conn:
-        training_runs.finish(conn, run_id, outcome.status, outcome.reason)
+        training_runs.finish(conn, run_id, outcome.status, outcome.reason, report.finished())
     log.info("training run %s of %s: %s (%s)", run_id, adapter, outcome.status, outcome.reason)
     return outcome
 
@@ -159,24 +161,37 @@ def _train_and_decide(adapter: str, settings: Settings, runtime: Callable[[], Ru
 
 
 class _Reporter:
-    """Writes the run's stage and progress to its row, at most every HEARTBEAT_S seconds
-    within a stage, and tells the listener (the CLI's bar) every time."""
+    """Writes the run's stage, progress and each stage's seconds to its row, at most every
+    HEARTBEAT_S seconds within a stage, and tells the listener (the CLI's bar) every time."""
 
     def __init__(self, run_id: int, listener: Listener | None) -> None:
         self.run_id = run_id
         self.listener = listener
         self.stage = ""
         self.written = 0.0
+        self.stage_started = time.monotonic()
+        self.seconds: dict[str, float] = {}
 
     def __call__(self, stage: str, progress: dict[str, Any],
                  version_id: int | None = None) -> None:
         if self.listener:
             self.listener(stage, progress)
         now = time.monotonic()
+        new_stage = stage != self.stage
+        if new_stage:
+            if self.stage:
+                self.seconds[self.stage] = round(now - self.stage_started, 1)
+            self.stage, self.stage_started = stage, now
+        self.seconds[stage] = round(now - self.stage_started, 1)
         done = progress.get("step") == progress.get("total") and "step" in progress
-        if stage == self.stage and version_id is None and not done \
-                and now - self.written < HEARTBEAT_S:
+        if not (new_stage or version_id or done) and now - self.written < HEARTBEAT_S:
             return
-        self.stage, self.written = stage, now
+        self.written = now
         with connect() as conn:
-            training_runs.update(conn, self.run_id, stage, progress, version_id)
+            training_runs.update(conn, self.run_id, stage, progress, self.seconds, version_id)
+
+    def finished(self) -> dict[str, float]:
+        """Each stage's seconds, the last one closed now."""
+        if self.stage:
+            self.seconds[self.stage] = round(time.monotonic() - self.stage_started, 1)
+        return self.seconds
