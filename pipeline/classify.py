@@ -17,7 +17,7 @@ import functools
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,9 @@ class Classification:
     confidence: float
     method: str  # "hint" or "router"
     seconds: float = 0.0
+    # The router's embedding of the document (None for a hint): kept for the documents it
+    # could not place, which `pipeline.new_kinds` clusters, so that costs no second pass.
+    embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -149,4 +152,5 @@ def classify(document: Document, runtime: Runtime, hint: str | None = None) -> C
     embedding = runtime.embed(document.text(max_chars=head.embed_chars),
                               max_tokens=head.embed_tokens)
     label, confidence = head.decide(head.probabilities(embedding))
-    return Classification(label, confidence, "router", seconds=time.perf_counter() - started)
+    return Classification(label, confidence, "router", seconds=time.perf_counter() - started,
+                          embedding=embedding)

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from psycopg import Connection
+
 from pipeline import doctypes, worker_metrics
 from pipeline.classify import Classification, classify
 from pipeline.convert import convert
@@ -24,7 +26,7 @@ from pipeline.memory import release_free_memory
 from pipeline.settings import Settings
 from pipeline.slm import live_adapters
 from pipeline.slm.runtime import Runtime
-from pipeline.storage import documents, records
+from pipeline.storage import documents, embeddings, records
 from pipeline.storage.db import connect
 from pipeline.storage.documents import Status
 from schemas.common import review_reason
@@ -165,12 +167,30 @@ def process_document(
                     _run_row(outcome, runtime), outcome.record_json(), outcome.fields_json(),
                 )
             documents.set_status(conn, document_id, outcome.status, outcome.error)
+        _keep_embedding(conn, document_id, outcome.classification, runtime)
         log.info("document %s → %s %s", document_id, outcome.status, outcome.timings_ms)
         worker_metrics.observe(
             outcome.status, outcome.document_type, outcome.timings_ms,
             outcome.extraction.generation.decode_tokens_per_s if outcome.extraction else None,
             claimed["attempts"])
         return outcome.status
+
+
+def _keep_embedding(conn: Connection[Any], document_id: uuid.UUID,
+                    classification: Classification | None, runtime: Runtime) -> None:
+    """Keep the router's vector of a document it could not place (`docket types suggest`
+    clusters them); one that has a type now loses an old vector. After the document's own
+    transaction and in one of its own, so a failure here is logged and never fails it."""
+    if classification is None:  # not converted: nothing was routed
+        return
+    try:
+        with conn.transaction():
+            if classification.document_type != doctypes.UNKNOWN:
+                embeddings.forget(conn, document_id)
+            elif classification.embedding is not None:
+                embeddings.save(conn, document_id, runtime.model_sha256, classification.embedding)
+    except Exception:  # a bug or outage here must not touch the document's outcome
+        log.exception("the router embedding of document %s was not kept", document_id)
 
 
 def _run_row(outcome: Outcome, runtime: Runtime) -> dict[str, Any]:
