@@ -168,6 +168,7 @@ def test_admins_see_the_groups_on_a_page_and_as_json_others_are_refused(
     copyright = _group_of(suggested, mix["copyright"])
     assert f'href="/review/documents/{copyright.samples[0].id}"' in page.text
     assert ", ".join(copyright.words[:3]) in page.text
+    assert admin.get(f"/review/documents/{copyright.samples[0].id}").status_code == 200
     listing = admin.get("/review")
     assert 'href="/review/types"' in listing.text  # linked from the list for admins
 
