@@ -18,8 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from pipeline.process import process_document
+from pipeline.queue import RETRAIN_RUN_TASK, TRAINING_QUEUE
 from pipeline.storage import adapter_versions
 from pipeline.storage.db import connect
 from pipeline.storage.documents import add_document, create_batch
@@ -230,7 +232,8 @@ def test_one_run_at_a_time_and_a_dead_run_is_released(database: str) -> None:
         training_runs.finish(conn, second, "failed", "test")
 
 
-def test_training_routes_need_the_right_role(server: str, api_keys: dict[str, str]) -> None:
+def test_training_routes_need_the_right_role(server: str, api_keys: dict[str, str],
+                                             broker: str) -> None:
     listed = httpx.get(f"{server}/v1/training/runs", headers=headers(api_keys, "uploader"))
     assert listed.status_code == 403
     asked = httpx.post(f"{server}/v1/training/runs", json={"adapter": "receipt"},
@@ -239,4 +242,14 @@ def test_training_routes_need_the_right_role(server: str, api_keys: dict[str, st
     unknown = httpx.post(f"{server}/v1/training/runs", json={"adapter": "nope"},
                          headers=headers(api_keys, "admin"))
     assert unknown.status_code == 422 and "nope" in unknown.text
+    # An admin's request reaches the trainer's queue (no trainer runs now: it waits there).
+    queue = redis.Redis.from_url(broker)
+    before = queue.llen(TRAINING_QUEUE)
+    asked = httpx.post(f"{server}/v1/training/runs", json={"adapter": "receipt"},
+                       headers=headers(api_keys, "admin"))
+    assert asked.status_code == 202 and asked.json() == {"requested": "receipt"}
+    assert queue.llen(TRAINING_QUEUE) == before + 1
+    message = json.loads(queue.lpop(TRAINING_QUEUE) or b"{}")  # not left for a later trainer
+    assert message["headers"]["task"] == RETRAIN_RUN_TASK
+    assert message["headers"]["argsrepr"].startswith("['receipt', 'key test-admin'")
 
