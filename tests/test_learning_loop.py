@@ -229,7 +229,10 @@ def test_one_run_at_a_time_and_a_dead_run_is_released(database: str) -> None:
         assert row["status"] == "failed" and "trainer stopped" in row["reason"]
         second = training_runs.start(conn, "receipt", "test", 1)
         assert second is not None
-        training_runs.finish(conn, second, "failed", "test")
+        training_runs.finish(conn, second, "failed", "test", {"training": 1.5})
+        [row] = [r for r in training_runs.listing(conn) if r["id"] == second]
+        assert row["status"] == "failed" and row["stage_seconds"] == {"training": 1.5}
+        assert row["finished_at"] is not None
 
 
 def test_training_routes_need_the_right_role(server: str, api_keys: dict[str, str],
