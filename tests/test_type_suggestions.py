@@ -187,3 +187,23 @@ def test_admins_see_the_groups_on_a_page_and_as_json_others_are_refused(
     reviewer = TestClient(app, headers=headers(api_keys, "reviewer"))
     assert 'href="/review/types"' not in reviewer.get("/review").text
     assert TestClient(app).get("/v1/types/suggestions").status_code == 401
+
+
+def test_a_document_processed_into_a_type_loses_its_old_vector(
+    database: str, runtime: Any, settings: Any,
+) -> None:
+    """A document once unknown, processed again with a type (a hint, a better router), is no
+    new kind any more: its vector is dropped."""
+    from pipeline.process import process_document
+
+    data = (SAMPLES / "receipt-cafe.png").read_bytes() + uuid.uuid4().bytes
+    with connect(database) as conn:
+        stored = documents.add_document(conn, documents.create_batch(conn, "test"),
+                                        "receipt-cafe.png", data, "receipt")
+        embeddings.save(conn, stored.document_id, runtime.model_sha256,
+                        np.ones(8, dtype=np.float32))
+    assert process_document(stored.document_id, runtime, settings) != documents.Status.FAILED
+    with connect(database) as conn:
+        left = conn.execute("SELECT count(*) AS n FROM document_embeddings "
+                            "WHERE document_id = %s", (stored.document_id,)).fetchone()
+    assert left is not None and left["n"] == 0
