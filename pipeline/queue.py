@@ -16,7 +16,6 @@ from pipeline.settings import get_settings
 PROCESS_TASK = "docket.process_document"
 TRAINING_QUEUE = "docket.training"  # the trainer's own queue (workers/training_app.py)
 RETRAIN_CHECK_TASK = "docket.retrain_check"
-RETRAIN_RUN_TASK = "docket.retrain_run"
 
 
 @lru_cache
@@ -32,6 +31,7 @@ def enqueue(document_ids: Iterable[uuid.UUID]) -> int:
     return count
 
 
-def request_training(adapter: str, requested_by: str) -> None:
-    """Ask the trainer for a run of `adapter` now (it runs when no other run is running)."""
-    _client().send_task(RETRAIN_RUN_TASK, args=[adapter, requested_by], queue=TRAINING_QUEUE)
+def wake_trainer() -> None:
+    """Have the trainer look now (for a request in `training_runs`) rather than at its next
+    scheduled look; a lost or repeated message changes nothing."""
+    _client().send_task(RETRAIN_CHECK_TASK, queue=TRAINING_QUEUE)

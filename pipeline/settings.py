@@ -5,9 +5,11 @@ A worker on another machine needs only `DOCKET_DATABASE_URL` and `DOCKET_BROKER_
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -64,7 +66,7 @@ class Settings(BaseSettings):
         default_factory=list, description="the adapters retrained on the schedule, comma "
         "separated (empty: every type's)")
     retrain_window: str = Field(
-        default="01:00-05:00", pattern=r"^$|^\d\d:\d\d-\d\d:\d\d$",
+        default="01:00-05:00",
         description="when scheduled retraining may start, HH:MM-HH:MM in retrain_timezone "
         "(it may cross midnight; empty: any time)")
     retrain_timezone: str = Field(default="UTC", description="the zone of retrain_window")
@@ -147,6 +149,30 @@ class Settings(BaseSettings):
         default=3072, description="a worker process over this RSS is replaced after its task")
     task_soft_time_limit_s: int = 600
     task_time_limit_s: int = 660
+
+    @field_validator("retrain_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        """'HH:MM-HH:MM' of two different times of day, or empty (any time)."""
+        if value:
+            try:
+                start, end = (dt.time.fromisoformat(part) for part in value.split("-"))
+            except ValueError:
+                raise ValueError(f"'{value}' is not HH:MM-HH:MM (e.g. 01:00-05:00); leave it "
+                                 "empty for any time") from None
+            if start == end:
+                raise ValueError("the window starts and ends at the same time; leave it empty "
+                                 "for any time")
+        return value
+
+    @field_validator("retrain_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is no time zone (e.g. UTC, Europe/Berlin)") from None
+        return value
 
     @field_validator("webhook_allowed_hosts", "webhook_retry_schedule_s", "retrain_adapters",
                      mode="before")

@@ -3,7 +3,8 @@ operation (valid and invalid), with an admin key; no answer may be a 5xx or brea
 
 Upload cases store their (generated) bytes as documents like any upload; their tasks go to a
 broker database no worker reads (so `POST /v1/extract` answers 202 after a short wait), and
-the documents are removed afterwards, so no later test's worker spends time on them.
+the documents (and asked-for training runs) are removed afterwards, so no later test's worker
+or trainer spends time on them.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def admin(api_keys: dict[str, str], database: str) -> Iterator[dict[str, str]]:
         with connect(database) as conn:
             conn.execute("DELETE FROM documents WHERE created_at >= %s", (started,))
             conn.execute("DELETE FROM webhooks WHERE created_at >= %s", (started,))
+            # requested retraining runs: no later test's trainer may take them
+            conn.execute("DELETE FROM training_runs WHERE started_at >= %s", (started,))
 
 
 @schema.parametrize()

@@ -7,6 +7,7 @@ far too fast, makes a worse version: the gate refuses it and the workers keep th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,12 +23,12 @@ import pytest
 import redis
 
 from pipeline.process import process_document
-from pipeline.queue import RETRAIN_RUN_TASK, TRAINING_QUEUE
+from pipeline.queue import RETRAIN_CHECK_TASK, TRAINING_QUEUE
 from pipeline.storage import adapter_versions
 from pipeline.storage.db import connect
 from pipeline.storage.documents import add_document, create_batch
 from tests.conftest import ROOT, headers, stop_worker
-from tests.test_adapter_versions import _receipt_run
+from tests.test_adapter_versions import _receipt_run, _reviewed_receipt
 from tests.test_review_page import _shot, _sign_in, browser, server
 
 __all__ = ["browser", "server"]  # fixtures used here
@@ -99,6 +101,15 @@ def _follow_run(server: str, api_keys: dict[str, str], after: int,
     raise AssertionError("no training run ended:\n" + TRAINER_LOG.read_text()[-4000:])
 
 
+def _saved_at(database: str, document_id: uuid.UUID) -> dt.datetime:
+    """When the reviewer's save made the document's training example."""
+    with connect(database) as conn:
+        row = conn.execute("SELECT updated_at FROM training_examples WHERE document_id = %s",
+                           (document_id,)).fetchone()
+    assert row is not None, "the correction left no training example"
+    return row["updated_at"]
+
+
 def _niceness(group: int) -> list[int]:
     """The nice values of a process group's processes."""
     out = subprocess.run(["ps", "-o", "ni=", "-g", str(group)], capture_output=True,
@@ -119,12 +130,12 @@ def test_a_correction_on_the_review_page_becomes_a_promoted_version_and_a_worse_
 ) -> None:
     document_id = _reviewable_receipt(database, runtime, settings)
     before = _last_run_id(database)
-    trainer = _start_trainer({})
+    started = time.monotonic()
+    _correct_on_the_page(browser, server, api_keys["reviewer"], document_id,
+                         {"merchant_name": "KEDAI RUNCIT MAJU", "total": "22.10",
+                          "date": "14/03/2025"})
+    trainer = _start_trainer({})  # started after the save: its first look must see it
     try:
-        started = time.monotonic()
-        _correct_on_the_page(browser, server, api_keys["reviewer"], document_id,
-                             {"merchant_name": "KEDAI RUNCIT MAJU", "total": "22.10",
-                              "date": "14/03/2025"})
         run, seen = _follow_run(server, api_keys, before)
         loop_s = time.monotonic() - started
         niceness = _niceness(trainer.pid)
@@ -151,7 +162,9 @@ def test_a_correction_on_the_review_page_becomes_a_promoted_version_and_a_worse_
     assert decision["action"] == "promote" and decision["decided_by"].startswith("retraining")
     assert stored is not None
     training = stored["manifest"]["training"]
-    # The example was scrubbed before training: the phone and the cashier were replaced.
+    # It learned from this reviewer's save (the newest correction it read is this one's)...
+    assert dt.datetime.fromisoformat(training["corrected_to"]) == _saved_at(database, document_id)
+    # ...scrubbed before training: the phone and the cashier were replaced.
     assert training["scrubbed"].get("PHONE_NUMBER", 0) >= 1, training["scrubbed"]
     assert training["scrubbed"].get("PERSON", 0) >= 1, training["scrubbed"]
     assert training["continued_from"]["adapter"] == "receipt"
@@ -168,8 +181,8 @@ def test_a_correction_on_the_review_page_becomes_a_promoted_version_and_a_worse_
     page.close()
 
     # A worse version: a trainer set to learn far too fast, on one more correction.
-    _correct_on_the_page(browser, server, api_keys["reviewer"],
-                         _reviewable_receipt(database, runtime, settings),
+    second = _reviewable_receipt(database, runtime, settings)
+    _correct_on_the_page(browser, server, api_keys["reviewer"], second,
                          {"merchant_name": "KEDAI RUNCIT MAJU", "total": "22.10"})
     before = _last_run_id(database)
     trainer = _start_trainer({"DOCKET_RETRAIN_LEARNING_RATE": "0.05",
@@ -180,8 +193,13 @@ def test_a_correction_on_the_review_page_becomes_a_promoted_version_and_a_worse_
         stop_worker(trainer)
     assert worse["status"] == "refused", (worse, TRAINER_LOG.read_text()[-4000:])
     assert "worse than the current version" in worse["reason"]
+    assert worse["corrections"] == 1  # only the new one counted: the first was learned
     with connect(database) as conn:
         assert adapter_versions.current(conn)["receipt"].version == version
+        refused = adapter_versions.get(conn, "receipt", worse["version"])
+    assert refused is not None
+    assert dt.datetime.fromisoformat(refused["manifest"]["training"]["corrected_to"]) == \
+        _saved_at(database, second)
     assert _receipt_run(database)["adapter"] == f"receipt@v{version}"
     figures = {"loop_seconds": round(loop_s), "promoted": run, "refused": worse}
     (ROOT / "test-artifacts" / "learning-loop.json").write_text(
@@ -198,9 +216,10 @@ def _committed_adapter_after(database: str) -> Iterator[None]:
             adapter_versions.decide(conn, "receipt", None, "rollback", "test cleanup")
 
 
-def test_the_window_and_the_count_decide_when_a_run_is_due(database: str, settings: Any) -> None:
-    import datetime as dt
-
+def test_the_window_and_the_count_decide_when_a_run_is_due(
+    database: str, settings: Any, runtime: Any, api_keys: dict[str, str],
+) -> None:
+    from pipeline.storage import training_runs
     from pipeline.training.retraining import due, in_window
 
     at = dt.datetime(2026, 12, 6, 2, 30, tzinfo=dt.UTC)
@@ -214,11 +233,29 @@ def test_the_window_and_the_count_decide_when_a_run_is_due(database: str, settin
     off = settings.model_copy(update={"retrain_min_corrections": 0})
     assert due(off) == []
 
+    # A new correction makes the type due; once a decided run learned through it, it is not.
+    reviewed = _reviewed_receipt(database, runtime, settings, api_keys["reviewer"])
+    one = settings.model_copy(update={"retrain_min_corrections": 1,
+                                      "retrain_adapters": ["receipt"]})
+    [(adapter, count)] = due(one)
+    assert adapter == "receipt" and count >= 1
+    with connect(database) as conn:
+        run_id = training_runs.start(conn, "receipt", "test", count)
+        assert run_id is not None
+        training_runs.trained_through(conn, run_id, _saved_at(database, reviewed))
+        assert training_runs.finish(conn, run_id, "refused", "test", {})
+    try:
+        assert due(one) == []
+    finally:
+        with connect(database) as conn:
+            conn.execute("DELETE FROM training_runs WHERE id = %s", (run_id,))
+
 
 def test_one_run_at_a_time_and_a_dead_run_is_released(database: str) -> None:
     from pipeline.storage import training_runs
 
     with connect(database) as conn:
+        before = _last_run_id(database)
         first = training_runs.start(conn, "receipt", "test", 1)
         assert first is not None
         assert training_runs.start(conn, "contract", "test", 1) is None  # one at a time
@@ -233,10 +270,13 @@ def test_one_run_at_a_time_and_a_dead_run_is_released(database: str) -> None:
         [row] = [r for r in training_runs.listing(conn) if r["id"] == second]
         assert row["status"] == "failed" and row["stage_seconds"] == {"training": 1.5}
         assert row["finished_at"] is not None
+        assert not training_runs.finish(conn, second, "refused", "again", {})  # ended once
+        # These runs were the test's: a failed one would hold retraining back for hours.
+        conn.execute("DELETE FROM training_runs WHERE id > %s", (before,))
 
 
 def test_training_routes_need_the_right_role(server: str, api_keys: dict[str, str],
-                                             broker: str) -> None:
+                                             broker: str, database: str) -> None:
     listed = httpx.get(f"{server}/v1/training/runs", headers=headers(api_keys, "uploader"))
     assert listed.status_code == 403
     asked = httpx.post(f"{server}/v1/training/runs", json={"adapter": "receipt"},
@@ -245,14 +285,44 @@ def test_training_routes_need_the_right_role(server: str, api_keys: dict[str, st
     unknown = httpx.post(f"{server}/v1/training/runs", json={"adapter": "nope"},
                          headers=headers(api_keys, "admin"))
     assert unknown.status_code == 422 and "nope" in unknown.text
-    # An admin's request reaches the trainer's queue (no trainer runs now: it waits there).
+    # An admin's request waits as a `requested` run, once per adapter, and wakes the trainer.
     queue = redis.Redis.from_url(broker)
     before = queue.llen(TRAINING_QUEUE)
     asked = httpx.post(f"{server}/v1/training/runs", json={"adapter": "receipt"},
                        headers=headers(api_keys, "admin"))
-    assert asked.status_code == 202 and asked.json() == {"requested": "receipt"}
-    assert queue.llen(TRAINING_QUEUE) == before + 1
-    message = json.loads(queue.lpop(TRAINING_QUEUE) or b"{}")  # not left for a later trainer
-    assert message["headers"]["task"] == RETRAIN_RUN_TASK
-    assert message["headers"]["argsrepr"].startswith("['receipt', 'key test-admin'")
+    assert asked.status_code == 202
+    assert asked.json() == {"requested": "receipt", "already_waiting": False}
+    again = httpx.post(f"{server}/v1/training/runs", json={"adapter": "receipt"},
+                       headers=headers(api_keys, "admin"))
+    assert again.json() == {"requested": "receipt", "already_waiting": True}
+    listed = httpx.get(f"{server}/v1/training/runs", headers=headers(api_keys, "reviewer"))
+    waiting = [r for r in listed.json() if r["status"] == "requested"]
+    assert len(waiting) == 1 and waiting[0]["triggered_by"] == "key test-admin"
+    assert queue.llen(TRAINING_QUEUE) == before + 2
+    messages = [json.loads(queue.lpop(TRAINING_QUEUE) or b"{}") for _ in range(2)]
+    assert {m["headers"]["task"] for m in messages} == {RETRAIN_CHECK_TASK}
+    with connect(database) as conn:  # not left for a later trainer
+        conn.execute("DELETE FROM training_runs WHERE id = %s", (waiting[0]["id"],))
 
+
+def test_a_version_with_nothing_to_compare_on_is_refused(
+    database: str, runtime: Any, settings: Any, tmp_path: Path,
+) -> None:
+    """Where no dev document is at hand (a deployment without the datasets) and no regression
+    set was frozen, the gate cannot test a version: it refuses it, rather than passing a
+    version it never saw work (every field 'no worse' than nothing)."""
+    from pipeline.slm.adapters import ADAPTERS_DIR
+    from pipeline.training.promotion import NOTHING_TO_COMPARE, promote
+
+    with connect(database) as conn:
+        assert adapter_versions.regression_set(conn, "datasheet") == []
+        version = adapter_versions.store(conn, "datasheet", ADAPTERS_DIR / "datasheet", "test")
+        # --limit 0: none of the type's dev documents, as on a machine without them
+        decision = promote(conn, "datasheet", version, runtime, settings, tmp_path, 0, 0.02,
+                           "test")
+        [last] = adapter_versions.history(conn, "datasheet")[-1:]
+    assert not decision.promoted
+    assert decision.reason == NOTHING_TO_COMPARE.format(name="datasheet")
+    assert last["action"] == "refuse" and last["version"] == version
+    with connect(database) as conn:
+        assert "datasheet" not in adapter_versions.current(conn)  # the committed one serves

@@ -15,10 +15,12 @@ import os
 from celery import Celery
 from celery.signals import worker_process_init
 
-from pipeline.queue import RETRAIN_CHECK_TASK, RETRAIN_RUN_TASK, TRAINING_QUEUE
+from pipeline.queue import RETRAIN_CHECK_TASK, TRAINING_QUEUE
 from pipeline.settings import get_settings
 from pipeline.slm.factory import get_runtime
 from pipeline.training import retraining
+
+RUN_TIME_LIMIT_S = 6 * 3600
 
 settings = get_settings()
 app = Celery("docket-training", broker=settings.broker_url)
@@ -30,10 +32,13 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     worker_prefetch_multiplier=1,
-    # A run takes tens of minutes: redelivery would start it twice. A trainer killed mid-run
-    # leaves its row to go stale (retrain_stale_s), and a later tick starts it again.
+    # A run takes tens of minutes: acknowledged at its start. A trainer killed mid-run leaves
+    # its row to go stale (retrain_stale_s), and a later look starts again; a look delivered
+    # twice finds the lock held, or nothing to do.
     task_acks_late=False,
-    broker_transport_options={"visibility_timeout": 12 * 3600},
+    # A run that hangs ends failed (its lock released) rather than holding it for ever.
+    task_soft_time_limit=RUN_TIME_LIMIT_S,
+    task_time_limit=RUN_TIME_LIMIT_S + 300,
     beat_schedule={
         "retrain-check": {
             "task": RETRAIN_CHECK_TASK,
@@ -57,7 +62,3 @@ def check() -> str | None:
     outcome = retraining.check(settings, lambda: get_runtime(settings))
     return outcome.status if outcome else None
 
-
-@app.task(name=RETRAIN_RUN_TASK)
-def run(adapter: str, triggered_by: str) -> str:
-    return retraining.run(adapter, settings, lambda: get_runtime(settings), triggered_by).status

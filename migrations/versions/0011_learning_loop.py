@@ -18,12 +18,13 @@ CREATE TABLE training_runs (
     id            bigserial PRIMARY KEY,
     adapter       text NOT NULL,
     status        text NOT NULL DEFAULT 'running'
-                  CHECK (status IN ('running', 'promoted', 'refused', 'failed')),
+                  CHECK (status IN ('requested', 'running', 'promoted', 'refused', 'failed')),
     stage         text NOT NULL DEFAULT 'queued',   -- scrubbing, training, evaluating...
     progress      jsonb NOT NULL DEFAULT '{}',      -- step, total, loss of the stage
     stage_seconds jsonb NOT NULL DEFAULT '{}',      -- how long each stage took
     triggered_by  text NOT NULL,
     corrections   integer,                          -- new corrections that triggered it
+    trained_through timestamptz,                    -- the newest correction it learned from
     version_id    bigint REFERENCES adapter_versions(id),
     reason        text,
     started_at    timestamptz NOT NULL DEFAULT now(),
@@ -33,6 +34,9 @@ CREATE TABLE training_runs (
 -- One training job at a time, whatever the type and however many trainers run.
 CREATE UNIQUE INDEX training_runs_one_running ON training_runs ((true))
     WHERE status = 'running';
+-- An admin's request waits as a 'requested' row until the trainer takes it: one per adapter.
+CREATE UNIQUE INDEX training_runs_one_request ON training_runs (adapter)
+    WHERE status = 'requested';
 CREATE INDEX training_runs_adapter_idx ON training_runs (adapter, id);
 
 -- The router's embedding of a document it called unknown (float32 bytes), kept for

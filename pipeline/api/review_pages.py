@@ -19,7 +19,7 @@ from pipeline.api.access import allowed
 from pipeline.api.errors import ERROR_RESPONSES
 from pipeline.api.signin import CSRF_FIELD, csrf_problem, gate
 from pipeline.api.templating import templates
-from pipeline.queue import request_training
+from pipeline.queue import wake_trainer
 from pipeline.review.page_images import NoPageImage, render_page
 from pipeline.settings import get_settings
 from pipeline.storage import documents, training_runs
@@ -72,7 +72,8 @@ def training_page(request: Request, requested: str | None = None) -> Response:
         **_signed(session), "runs": runs, "requested": requested,
         "adapters": sorted({t.adapter for t in doctypes.REGISTRY.values() if t.adapter}),
         "admin": allowed(session.key.role, "admin"), "settings": settings,
-        "running": any(r["status"] == "running" for r in runs), "stages": training_runs.STAGES,
+        "running": any(r["status"] in ("requested", "running") for r in runs),
+        "stages": training_runs.STAGES,
     })
 
 
@@ -90,7 +91,9 @@ async def request_training_run(request: Request) -> Response:
         raise HTTPException(403, "Only an admin may start a training run.")
     if adapter not in {t.adapter for t in doctypes.REGISTRY.values() if t.adapter}:
         raise HTTPException(422, f"No adapter '{adapter}'.")
-    request_training(adapter, f"{session.key.name} on the review page")
+    with connect() as conn:
+        training_runs.request(conn, adapter, f"{session.key.name} on the review page")
+    wake_trainer()
     return RedirectResponse(f"/review/training?requested={adapter}", status_code=303)
 
 

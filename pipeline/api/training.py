@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from pipeline import doctypes
 from pipeline.api.access import require
 from pipeline.api.errors import ERROR_RESPONSES
-from pipeline.queue import request_training
+from pipeline.queue import wake_trainer
 from pipeline.storage import training_runs
 from pipeline.storage.db import connect
 from pipeline.storage.keys import ApiKey
@@ -27,8 +27,9 @@ router = APIRouter(tags=["training"], responses=ERROR_RESPONSES)
 class TrainingRun(BaseModel):
     id: int
     adapter: str
-    status: Literal["running", "promoted", "refused", "failed"]
-    stage: str = Field(description="queued, scrubbing, training, evaluating, finished")
+    status: Literal["requested", "running", "promoted", "refused", "failed"]
+    stage: str = Field(description="waiting for the trainer (requested), queued, scrubbing, "
+                       "training, evaluating, finished")
     progress: dict[str, Any] = Field(
         description="the stage's progress: step, total, loss (training); comparing, step, "
         "total (evaluating)")
@@ -61,10 +62,14 @@ def runs(
 
 @router.post("/v1/training/runs", status_code=202)
 def request_run(body: RunRequest,
-                key: Annotated[ApiKey, Depends(require("admin"))]) -> dict[str, str]:
+                key: Annotated[ApiKey, Depends(require("admin"))]) -> dict[str, Any]:
     """Ask the trainer to retrain an adapter now, whatever the window and the count of new
-    corrections; it starts once no other run is running. Follow it in GET /v1/training/runs."""
+    corrections: a `requested` run, which the trainer takes on its next look once no other
+    run is running (one request per adapter: asking again while one waits adds none).
+    Follow it in GET /v1/training/runs."""
     if body.adapter not in {t.adapter for t in doctypes.REGISTRY.values()}:
         raise HTTPException(422, f"No adapter '{body.adapter}'.")
-    request_training(body.adapter, f"key {key.name}")
-    return {"requested": body.adapter}
+    with connect() as conn:
+        new = training_runs.request(conn, body.adapter, f"key {key.name}")
+    wake_trainer()
+    return {"requested": body.adapter, "already_waiting": not new}

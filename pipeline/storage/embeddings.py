@@ -45,17 +45,20 @@ def forget(conn: Connection[Any], document_id: uuid.UUID) -> None:
     conn.execute("DELETE FROM document_embeddings WHERE document_id = %s", (document_id,))
 
 
+TEXT_CHARS = 20_000  # of each document's text: more than the router and the words read
+
+
 def unknown_documents(conn: Connection[Any], model_sha256: str, unknown: str,
                       limit: int) -> list[dict[str, Any]]:
     """The most recent documents the router called `unknown`, with their text and their
     embedding by these weights (None where there is none yet, or only another model's)."""
     rows = conn.execute(
-        """SELECT d.id, d.filename, d.text, d.created_at,
+        """SELECT d.id, d.filename, left(d.text, %s) AS text, d.created_at,
                   CASE WHEN e.model_sha256 = %s THEN e.embedding END AS embedding
            FROM documents d LEFT JOIN document_embeddings e ON e.document_id = d.id
            WHERE d.document_type = %s AND d.text IS NOT NULL
            ORDER BY d.created_at DESC, d.id LIMIT %s""",
-        (model_sha256, unknown, limit),
+        (TEXT_CHARS, model_sha256, unknown, limit),
     ).fetchall()
     for row in rows:
         if row["embedding"] is not None:

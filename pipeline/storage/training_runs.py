@@ -1,8 +1,9 @@
 """Retraining runs in Postgres (migration 0011): what each one is doing now and how it ended.
 
-A partial unique index allows one `running` row at a time, whatever the type and however
-many trainers run: starting a run is inserting that row, and a second start while one runs
-fails there, not after minutes of training.
+A partial unique index allows one `running` row at a time, whatever the type: starting a run
+is inserting (or taking) that row, and a second start while one runs fails there, not after
+minutes of training. An admin's request is a `requested` row, one per adapter, which the
+trainer takes on its next look.
 """
 
 from __future__ import annotations
@@ -14,24 +15,56 @@ import psycopg
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
-RUNNING = "running"
 OUTCOMES = ("promoted", "refused", "failed")
 STAGES = ("scrubbing", "training", "evaluating")  # in the order a run goes through them
 
 
 def start(conn: Connection[Any], adapter: str, triggered_by: str,
-          corrections: int | None) -> int | None:
-    """A new running run; None when another run is running."""
+          corrections: int | None, request_id: int | None = None) -> int | None:
+    """A running run (a new row, or the request `request_id` taken up); None when another
+    run is running, or the request was taken already."""
     try:
-        row = conn.execute(
-            """INSERT INTO training_runs (adapter, triggered_by, corrections)
-               VALUES (%s, %s, %s) RETURNING id""",
-            (adapter, triggered_by, corrections),
-        ).fetchone()
+        if request_id is not None:
+            row = conn.execute(
+                """UPDATE training_runs SET status = 'running', stage = 'queued',
+                          started_at = now(), updated_at = now()
+                   WHERE id = %s AND status = 'requested' RETURNING id""", (request_id,),
+            ).fetchone()
+        else:
+            row = conn.execute(
+                """INSERT INTO training_runs (adapter, triggered_by, corrections)
+                   VALUES (%s, %s, %s) RETURNING id""",
+                (adapter, triggered_by, corrections),
+            ).fetchone()
     except psycopg.errors.UniqueViolation:
         return None
-    assert row is not None
-    return int(row["id"])
+    return int(row["id"]) if row else None
+
+
+def request(conn: Connection[Any], adapter: str, requested_by: str) -> bool:
+    """Ask for a run of `adapter`; False when one is asked for already (it will run)."""
+    row = conn.execute(
+        """INSERT INTO training_runs (adapter, status, stage, triggered_by)
+           VALUES (%s, 'requested', 'waiting for the trainer', %s)
+           ON CONFLICT (adapter) WHERE status = 'requested' DO NOTHING RETURNING id""",
+        (adapter, requested_by),
+    ).fetchone()
+    return row is not None
+
+
+def requests(conn: Connection[Any]) -> list[dict[str, Any]]:
+    """The waiting requests, oldest first (`id`, `adapter`, `triggered_by`)."""
+    return conn.execute(
+        "SELECT id, adapter, triggered_by FROM training_runs WHERE status = 'requested' "
+        "ORDER BY id").fetchall()
+
+
+def heartbeat(conn: Connection[Any], run_id: int) -> None:
+    conn.execute("UPDATE training_runs SET updated_at = now() WHERE id = %s", (run_id,))
+
+
+def trained_through(conn: Connection[Any], run_id: int, at: dt.datetime | None) -> None:
+    conn.execute("UPDATE training_runs SET trained_through = %s WHERE id = %s", (at, run_id))
 
 
 def update(conn: Connection[Any], run_id: int, stage: str, progress: dict[str, Any],
@@ -46,14 +79,16 @@ def update(conn: Connection[Any], run_id: int, stage: str, progress: dict[str, A
 
 
 def finish(conn: Connection[Any], run_id: int, status: str, reason: str,
-           stage_seconds: dict[str, float]) -> None:
+           stage_seconds: dict[str, float]) -> bool:
+    """End a running run; False if it was not running any more (taken for dead)."""
     assert status in OUTCOMES
-    conn.execute(
+    row = conn.execute(
         """UPDATE training_runs SET status = %s, reason = %s, stage = 'finished',
                   stage_seconds = %s, finished_at = now(), updated_at = now()
-           WHERE id = %s AND status = 'running'""",
+           WHERE id = %s AND status = 'running' RETURNING id""",
         (status, reason, Jsonb(stage_seconds), run_id),
-    )
+    ).fetchone()
+    return row is not None
 
 
 def mark_stale(conn: Connection[Any], stale_s: float) -> list[int]:
@@ -85,16 +120,18 @@ def listing(conn: Connection[Any], adapter: str | None = None,
 
 
 def latest(conn: Connection[Any], adapter: str) -> dict[str, Any] | None:
+    """The adapter's latest run that started (a request not taken up yet is no run)."""
     return conn.execute(
         "SELECT status, started_at, finished_at FROM training_runs WHERE adapter = %s "
-        "ORDER BY id DESC LIMIT 1", (adapter,),
+        "AND status <> 'requested' ORDER BY id DESC LIMIT 1", (adapter,),
     ).fetchone()
 
 
-def last_attempt(conn: Connection[Any], adapter: str) -> dt.datetime | None:
-    """When the latest run that reached a decision started: corrections since then are new."""
+def last_trained_through(conn: Connection[Any], adapter: str) -> dt.datetime | None:
+    """The newest correction a decided run (promoted or refused) learned from: corrections
+    saved after it are new."""
     row = conn.execute(
-        """SELECT max(started_at) AS at FROM training_runs
+        """SELECT max(trained_through) AS at FROM training_runs
            WHERE adapter = %s AND status IN ('promoted', 'refused')""", (adapter,),
     ).fetchone()
     return row["at"] if row else None

@@ -65,7 +65,7 @@ def correction_targets(conn: Connection[Any], doc_type: str, settings: Settings,
     summary = {
         "corrections": len(out),
         "corrected_from": rows[0]["updated_at"].isoformat(timespec="seconds"),
-        "corrected_to": rows[-1]["updated_at"].isoformat(timespec="seconds"),
+        "corrected_to": rows[-1]["updated_at"].isoformat(),  # full precision: "newer than"
         "scrubbed": dict(sorted(scrubbed.items())),
     }
     return out, summary

@@ -78,7 +78,8 @@ def plan(doc_type: str | None, data: list[str] | None, from_corrections: bool, r
         job.summary["continued_from"] = {
             "adapter": current.name, "version": current.manifest.get("version"),
             "created_at": current.manifest.get("created_at"),
-            "training": current.manifest.get("training", {}),
+            "training": {k: v for k, v in current.manifest.get("training", {}).items()
+                         if k != "continued_from"},  # one generation back, not every one
         }
     return job
 

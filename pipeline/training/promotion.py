@@ -28,6 +28,11 @@ from pipeline.slm.runtime import Runtime
 from pipeline.storage import adapter_versions
 from pipeline.training.evaluation import Progress, evaluate
 
+NOTHING_TO_COMPARE = (
+    "nothing to compare on: none of the type's dev documents are on this machine (the "
+    "datasets folder beside the repository) and its regression set is empty; set reviewed "
+    "documents aside with `docket adapters freeze {name}`")
+
 
 @dataclass
 class Decision:
@@ -54,6 +59,8 @@ def field_figures(conn: Connection[Any], name: str, runtime: Runtime, settings: 
 
         report = evaluate(data.name, runtime, settings, limit, zero_shot_limit=0,
                           progress=step)
+        if not report["modes"]["adapter"]["documents"]:  # the dataset is not on this machine
+            continue
         for key, value in report["modes"]["adapter"]["fields"].items():
             figures[f"{data.name}:{key}"] = float(value)
     for doc_type in sorted(doc_types):
@@ -131,6 +138,10 @@ def promote(conn: Connection[Any], name: str, version: int, runtime: Runtime,
         return Decision(name, version, False, unusable)
     current = field_figures(conn, name, runtime, settings, limit,
                             _labelled(progress, "current"))
+    if not current:  # an untested version never serves
+        reason = NOTHING_TO_COMPARE.format(name=name)
+        adapter_versions.decide(conn, name, row["id"], "refuse", decided_by, reason)
+        return Decision(name, version, False, reason)
     worse, table = compare(current, candidate, margin)
     comparison = {"documents_per_dataset": limit, "margin": margin, "fields": table}
     if worse:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 # failure that repeats should not take the trainer every few minutes.
 RETRY_FAILED_AFTER = dt.timedelta(hours=6)
 HEARTBEAT_S = 5.0  # progress is written at most this often (and on each new stage)
+ALIVE_EVERY_S = 60.0  # a running run says it is alive this often, whatever it is doing
 
 Listener = Callable[[str, dict[str, Any]], None]  # stage, progress
 
@@ -72,14 +75,17 @@ def due(settings: Settings, now: dt.datetime | None = None) -> list[tuple[str, i
             if last and last["status"] == "failed" and \
                     last["finished_at"] and now - last["finished_at"] < RETRY_FAILED_AFTER:
                 continue
-            since = training_runs.last_attempt(conn, doctype.adapter)
-            if since is None:  # never retrained here: what its current version learned from
-                adapter = current_adapter(conn, doctype.adapter,
-                                          settings.model_cache_dir / "adapter-versions")
-                learned_to = (adapter.manifest.get("training", {}).get("corrected_to")
-                              if adapter else None)
-                since = dt.datetime.fromisoformat(learned_to) if learned_to else None
-            count = training_runs.new_corrections(conn, doctype.name, since)
+            # New: saved after the newest correction that a decided run, or the current
+            # version (trained by hand, say), learned from.
+            adapter = current_adapter(conn, doctype.adapter,
+                                      settings.model_cache_dir / "adapter-versions")
+            learned_to = adapter.manifest.get("training", {}).get("corrected_to") \
+                if adapter else None
+            known = [at for at in (training_runs.last_trained_through(conn, doctype.adapter),
+                                   dt.datetime.fromisoformat(learned_to) if learned_to else None)
+                     if at is not None]
+            count = training_runs.new_corrections(conn, doctype.name,
+                                                  max(known) if known else None)
             if count >= settings.retrain_min_corrections:
                 found.append((doctype.adapter, count))
     return sorted(found, key=lambda item: -item[1])
@@ -87,11 +93,17 @@ def due(settings: Settings, now: dt.datetime | None = None) -> list[tuple[str, i
 
 def check(settings: Settings, runtime: Callable[[], Runtime],
           now: dt.datetime | None = None) -> Outcome | None:
-    """The schedule's tick: release a dead run's lock; inside the window, retrain the adapter
-    with the most new corrections (one; the next tick takes the next)."""
+    """The trainer's look (on its schedule, and when an admin asks): release a dead run's lock;
+    take up an admin's request, whatever the window and the count; else, inside the window,
+    retrain the adapter with the most new corrections. One run a look: the next takes the next.
+    """
+    _release_dead(settings)
     with connect() as conn:
-        for run_id in training_runs.mark_stale(conn, settings.retrain_stale_s):
-            log.warning("training run %s stopped reporting; marked failed", run_id)
+        waiting = training_runs.requests(conn)
+    if waiting:
+        asked = waiting[0]
+        return run(asked["adapter"], settings, runtime, asked["triggered_by"],
+                   request_id=asked["id"])
     if not in_window(settings.retrain_window, settings.retrain_timezone, now):
         return None
     candidates = due(settings, now)
@@ -102,24 +114,64 @@ def check(settings: Settings, runtime: Callable[[], Runtime],
 
 
 def run(adapter: str, settings: Settings, runtime: Callable[[], Runtime], triggered_by: str,
-        corrections: int | None = None, listener: Listener | None = None) -> Outcome:
+        corrections: int | None = None, listener: Listener | None = None,
+        request_id: int | None = None) -> Outcome:
     """One run: scrub and gather the corrections, continue the current version on them,
     store the result as a version, and promote it if the gate lets it through."""
+    _release_dead(settings)
     with connect() as conn:
-        run_id = training_runs.start(conn, adapter, triggered_by, corrections)
+        run_id = training_runs.start(conn, adapter, triggered_by, corrections, request_id)
     if run_id is None:
-        return Outcome(adapter, "busy", "another training run is running; one at a time")
+        return Outcome(adapter, "busy", "another training run is running (one at a time); "
+                       "ask again when it has finished")
     report = _Reporter(run_id, listener)
+    alive = _Alive(run_id)
     try:
         outcome = _train_and_decide(adapter, settings, runtime, report)
     except Exception as exc:  # any failure ends the run, said plainly, and frees the lock
         log.exception("training run %s failed", run_id)
         outcome = Outcome(adapter, "failed", f"{type(exc).__name__}: {exc}")
+    finally:
+        alive.stop()
     outcome.run_id = run_id
     with connect() as conn:
-        training_runs.finish(conn, run_id, outcome.status, outcome.reason, report.finished())
+        if not training_runs.finish(conn, run_id, outcome.status, outcome.reason,
+                                    report.finished()):
+            log.warning("training run %s had been marked failed before it ended %s",
+                        run_id, outcome.status)
     log.info("training run %s of %s: %s (%s)", run_id, adapter, outcome.status, outcome.reason)
     return outcome
+
+
+def _release_dead(settings: Settings) -> None:
+    """Fail the running run whose trainer died (it stopped saying it is alive)."""
+    with connect() as conn:
+        for run_id in training_runs.mark_stale(conn, settings.retrain_stale_s):
+            log.warning("training run %s stopped reporting; marked failed", run_id)
+
+
+class _Alive:
+    """Says the run is alive every ALIVE_EVERY_S from a thread of its own, through stages that
+    report no progress (scrubbing, the ONNX export, loading the runtime): only a run whose
+    process died goes stale."""
+
+    def __init__(self, run_id: int) -> None:
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, args=(run_id,), daemon=True,
+                                       name=f"training-run-{run_id}-alive")
+        self.thread.start()
+
+    def _beat(self, run_id: int) -> None:
+        while not self.stopped.wait(ALIVE_EVERY_S):
+            try:
+                with connect() as conn:
+                    training_runs.heartbeat(conn, run_id)
+            except Exception:  # an outage: the next beat tries again
+                log.warning("training run %s could not say it is alive", run_id, exc_info=True)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
 
 
 def _train_and_decide(adapter: str, settings: Settings, runtime: Callable[[], Runtime],
@@ -133,6 +185,9 @@ def _train_and_decide(adapter: str, settings: Settings, runtime: Callable[[], Ru
     doc_type = next(t.name for t in doctypes.REGISTRY.values() if t.adapter == adapter)
     report("scrubbing", {})
     job = plan(doc_type, None, True, False, None, None, settings)
+    with connect() as conn:
+        training_runs.trained_through(conn, report.run_id,
+                                      dt.datetime.fromisoformat(job.summary["corrected_to"]))
     report("training", {"examples": len(job.targets)})
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     folder = settings.model_cache_dir / "adapter-runs" / f"{adapter}-{stamp}"
@@ -145,6 +200,7 @@ def _train_and_decide(adapter: str, settings: Settings, runtime: Callable[[], Ru
           job.init_adapter)
     with connect() as conn:
         version = adapter_versions.store(conn, adapter, folder, f"retraining run {report.run_id}")
+        shutil.rmtree(folder, ignore_errors=True)  # Postgres holds it now
         stored = adapter_versions.get(conn, adapter, version)
         assert stored is not None
         report("evaluating", {}, version_id=stored["id"])
