@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from pipeline import doctypes, review
 from pipeline.api.access import allowed
@@ -70,7 +71,7 @@ def training_page(request: Request, requested: str | None = None) -> Response:
         runs = training_runs.listing(conn, limit=50)
     return templates.TemplateResponse(request, "training.html", {
         **_signed(session), "runs": runs, "requested": requested,
-        "adapters": sorted({t.adapter for t in doctypes.REGISTRY.values() if t.adapter}),
+        "adapters": doctypes.adapters(),
         "admin": allowed(session.key.role, "admin"), "settings": settings,
         "running": any(r["status"] in ("requested", "running") for r in runs),
         "stages": training_runs.STAGES,
@@ -80,21 +81,31 @@ def training_page(request: Request, requested: str | None = None) -> Response:
 @router.post("/review/training", response_class=HTMLResponse, include_in_schema=False)
 async def request_training_run(request: Request) -> Response:
     """An admin asks the trainer for a run now (whatever the window and the count)."""
+    signed = await _signed_form(request)
+    if isinstance(signed, Response):
+        return signed
+    session, form = signed
+    adapter = str(form.get("adapter") or "")
+    if not allowed(session.key.role, "admin"):
+        raise HTTPException(403, "Only an admin may start a training run.")
+    if adapter not in doctypes.adapters():
+        raise HTTPException(422, f"No adapter '{adapter}'.")
+    with connect() as conn:
+        training_runs.request(conn, adapter, f"{session.key.name} on the review page")
+    wake_trainer()
+    return RedirectResponse(f"/review/training?requested={adapter}", status_code=303)
+
+
+async def _signed_form(request: Request) -> tuple[Session, FormData] | Response:
+    """A posted form's session and fields, or the answer to give instead: sign-in for no
+    session, 403 for a form without the session's CSRF token."""
     session = gate(request)
     if isinstance(session, Response):
         return session
     form = await request.form()
     if (refused := csrf_problem(session, form.get(CSRF_FIELD))) is not None:
         return refused
-    adapter = str(form.get("adapter") or "")
-    if not allowed(session.key.role, "admin"):
-        raise HTTPException(403, "Only an admin may start a training run.")
-    if adapter not in {t.adapter for t in doctypes.REGISTRY.values() if t.adapter}:
-        raise HTTPException(422, f"No adapter '{adapter}'.")
-    with connect() as conn:
-        training_runs.request(conn, adapter, f"{session.key.name} on the review page")
-    wake_trainer()
-    return RedirectResponse(f"/review/training?requested={adapter}", status_code=303)
+    return session, form
 
 
 def _signed(session: Session) -> dict[str, Any]:
@@ -128,12 +139,10 @@ def review_document(request: Request, document_id: uuid.UUID, saved: int | None 
 @router.post("/review/documents/{document_id}", response_class=HTMLResponse,
              include_in_schema=False)
 async def save_document(request: Request, document_id: uuid.UUID) -> Response:
-    session = gate(request)
-    if isinstance(session, Response):
-        return session
-    form = await request.form()
-    if (refused := csrf_problem(session, form.get(CSRF_FIELD))) is not None:
-        return refused
+    signed = await _signed_form(request)
+    if isinstance(signed, Response):
+        return signed
+    session, form = signed
     edits = {name[len(FIELD_PREFIX):]: str(value) for name, value in form.multi_items()
              if name.startswith(FIELD_PREFIX)}
     run_id = str(form.get("run_id") or "")

@@ -45,8 +45,7 @@ class TrainingRun(BaseModel):
 
 class RunRequest(BaseModel):
     adapter: str = Field(description="the adapter to retrain now: "
-                         + ", ".join(sorted({t.adapter for t in doctypes.REGISTRY.values()
-                                             if t.adapter})))
+                         + ", ".join(doctypes.adapters()))
 
 
 @router.get("/v1/training/runs", response_model=list[TrainingRun])
@@ -67,7 +66,7 @@ def request_run(body: RunRequest,
     corrections: a `requested` run, which the trainer takes on its next look once no other
     run is running (one request per adapter: asking again while one waits adds none).
     Follow it in GET /v1/training/runs."""
-    if body.adapter not in {t.adapter for t in doctypes.REGISTRY.values()}:
+    if body.adapter not in doctypes.adapters():
         raise HTTPException(422, f"No adapter '{body.adapter}'.")
     with connect() as conn:
         new = training_runs.request(conn, body.adapter, f"key {key.name}")

@@ -39,9 +39,9 @@ def training_run(
     from pipeline.slm.factory import get_runtime
     from pipeline.training.retraining import run
 
-    adapters = {t.adapter for t in doctypes.REGISTRY.values() if t.adapter}
+    adapters = doctypes.adapters()
     if doc_type not in adapters:
-        err.print(f"[red]No adapter '{doc_type}'[/]: one of {', '.join(sorted(adapters))}.")
+        err.print(f"[red]No adapter '{doc_type}'[/]: one of {', '.join(adapters)}.")
         raise typer.Exit(2)
     settings = get_settings()
     with progress() as bar:

@@ -116,3 +116,13 @@ def dataset(name: str) -> Dataset:
 def datasets_of(doc_type: str) -> list[Dataset]:
     """The datasets labelled with this type (what its adapter trains on and is scored on)."""
     return [d for d in _register()[2].values() if d.doc_type == doc_type]
+
+
+def adapters() -> list[str]:
+    """The names of the types' LoRA adapters (one per type that has one), sorted."""
+    return sorted({t.adapter for t in _register()[1].values() if t.adapter})
+
+
+def types_of(adapter: str) -> list[str]:
+    """The types an adapter serves."""
+    return [t.name for t in _register()[1].values() if t.adapter == adapter]

@@ -49,7 +49,7 @@ def field_figures(conn: Connection[Any], name: str, runtime: Runtime, settings: 
     `limit` dev documents of every dataset of the adapter's type (`dataset:field`) and on the
     type's frozen regression set of reviewed documents (`regression:field`)."""
     figures: dict[str, float] = {}
-    doc_types = {t.name for t in doctypes.REGISTRY.values() if t.adapter == name}
+    doc_types = set(doctypes.types_of(name))
     for data in doctypes.DATASETS.values():
         if data.doc_type not in doc_types:
             continue

@@ -182,7 +182,7 @@ def _train_and_decide(adapter: str, settings: Settings, runtime: Callable[[], Ru
     from pipeline.training.lora import TrainConfig, train
     from pipeline.training.promotion import promote
 
-    doc_type = next(t.name for t in doctypes.REGISTRY.values() if t.adapter == adapter)
+    doc_type = doctypes.types_of(adapter)[0]
     report("scrubbing", {})
     job = plan(doc_type, None, True, False, None, None, settings)
     with connect() as conn:
